@@ -5,4 +5,16 @@
 //! an in-process handler or a [`backend`]), encodes the answer, and [`http`]
 //! sends it out. [`config`], [`metrics`] and [`telemetry`] sit at the side.
 
+pub mod backend;
+pub mod config;
+pub mod demo;
+pub mod dispatch;
+pub mod gateway;
+pub mod http;
+pub mod server;
+pub mod telemetry;
 pub mod xmlrpc;
+
+pub use dispatch::{CallContext, Dispatcher, RoutingTable};
+pub use server::{Server, ServerOptions};
+pub use xmlrpc::{Fault, Value};

@@ -1,1 +1,222 @@
-fn main() {}
+//! The `xmlrpc-gateway` binary: parses the command line and hands over to
+//! the library. Bare, it serves the embedded default config.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use xmlrpc_gateway::backend::client::XmlRpcClient;
+use xmlrpc_gateway::backend::convert;
+use xmlrpc_gateway::config::{self, Config, ConfigError, Settings};
+use xmlrpc_gateway::xmlrpc::Value;
+use xmlrpc_gateway::{Server, ServerOptions, demo, telemetry};
+
+#[derive(Parser)]
+#[command(
+    name = "xmlrpc-gateway",
+    version,
+    about = "An XML-RPC gateway: legacy XML-RPC clients in front, JSON services behind."
+)]
+struct Cli {
+    /// Config file (TOML or YAML), layered over the embedded default.
+    #[arg(long, short, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Listen address, overriding config (e.g. 0.0.0.0:8000).
+    #[arg(long, short, value_name = "ADDR")]
+    listen: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve (the default).
+    Serve,
+    /// Call a method on an XML-RPC server; arguments are JSON, the result is printed as JSON.
+    Call {
+        /// Server URL, e.g. http://127.0.0.1:8000/RPC2
+        url: String,
+        /// Method name, then its arguments as JSON (`2`, `"text"`, `[1,2]`, `{"a":1}`).
+        /// With --multicall, each argument is a JSON array `["method", arg, ...]`.
+        #[arg(value_name = "METHOD [ARGS]")]
+        args: Vec<String>,
+        /// Send the calls as one system.multicall.
+        #[arg(long)]
+        multicall: bool,
+    },
+    /// Validate a config file and print the resolved routing table.
+    CheckConfig {
+        /// The file to check (defaults to --config).
+        file: Option<PathBuf>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let env: HashMap<String, String> = std::env::vars().collect();
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(cli.config, cli.listen, &env),
+        Command::Call {
+            url,
+            args,
+            multicall,
+        } => call(&url, &args, multicall),
+        Command::CheckConfig { file } => check_config(file.or(cli.config), &env),
+    }
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+}
+
+fn config_error(err: &ConfigError) -> ExitCode {
+    eprintln!("xmlrpc-gateway: bad config: {err}");
+    ExitCode::from(config::EXIT_BAD_CONFIG as u8)
+}
+
+/// Reads and checks the config, with `--listen` applied.
+fn load(
+    file: Option<&std::path::Path>,
+    listen: Option<String>,
+    env: &HashMap<String, String>,
+) -> Result<(Config, Settings), ConfigError> {
+    let mut cfg = Config::load(file, env)?;
+    if let Some(listen) = listen {
+        cfg.server.listen = listen;
+    }
+    let settings = cfg.settings()?;
+    Ok((cfg, settings))
+}
+
+fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, String>) -> ExitCode {
+    let (cfg, settings) = match load(file.as_deref(), listen, env) {
+        Ok(loaded) => loaded,
+        Err(err) => return config_error(&err),
+    };
+    telemetry::init(settings.log_format, &settings.log_level);
+    let rt = runtime();
+    let result = rt.block_on(async {
+        let table = config::build_table(&cfg, &demo::handlers())?;
+        let server = Server::bind(settings.listen, table, ServerOptions::from(&settings))
+            .await
+            .map_err(|e| ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen)))?;
+        tracing::info!(listen = %server.local_addr().map_or_else(|_| settings.listen.to_string(), |a| a.to_string()), "serving XML-RPC");
+        server
+            .run(shutdown_signal())
+            .await
+            .map_err(|e| ConfigError::Load(format!("server failed: {e}")))
+    });
+    match result {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(err @ ConfigError::Invalid { .. }) => config_error(&err),
+        Err(err) => {
+            eprintln!("xmlrpc-gateway: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Resolves on SIGTERM or SIGINT.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
+    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler installs");
+    tokio::select! {
+        _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
+        _ = int.recv() => tracing::info!("SIGINT: shutting down"),
+    }
+}
+
+fn parse_json_arg(text: &str) -> Result<Value, String> {
+    let json: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| format!("{text:?} is not JSON: {e}"))?;
+    convert::from_json(json)
+}
+
+fn call(url: &str, args: &[String], multicall: bool) -> ExitCode {
+    let request = if multicall {
+        args.iter()
+            .map(|a| match parse_json_arg(a)? {
+                Value::Array(mut items) if matches!(items.first(), Some(Value::String(_))) => {
+                    let name = items.remove(0);
+                    Ok(Value::structure([
+                        ("methodName", name),
+                        ("params", Value::Array(items)),
+                    ]))
+                }
+                _ => Err(format!(
+                    "{a:?}: with --multicall each argument is [\"method\", args...]"
+                )),
+            })
+            .collect::<Result<Vec<_>, _>>()
+            .map(|calls| ("system.multicall".to_owned(), vec![Value::Array(calls)]))
+    } else {
+        match args.split_first() {
+            None => Err("give a method name".to_owned()),
+            Some((method, rest)) => rest
+                .iter()
+                .map(|a| parse_json_arg(a))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|params| (method.clone(), params)),
+        }
+    };
+    let (method, params) = match request {
+        Ok(r) => r,
+        Err(msg) => {
+            eprintln!("xmlrpc-gateway call: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let client = match XmlRpcClient::new(url) {
+        Ok(c) => c,
+        Err(msg) => {
+            eprintln!("xmlrpc-gateway call: {msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let result = runtime().block_on(client.call(&method, &params, &Default::default()));
+    match result {
+        Ok(value) => {
+            let json = convert::to_json(&value);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json).unwrap_or_default()
+            );
+            ExitCode::SUCCESS
+        }
+        Err(xmlrpc_gateway::backend::BackendError::Remote(fault)) => {
+            eprintln!("Fault {}: {}", fault.code, fault.message);
+            ExitCode::FAILURE
+        }
+        Err(err) => {
+            eprintln!("xmlrpc-gateway call: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn check_config(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
+    let checked = load(file.as_deref(), None, env).and_then(|(cfg, settings)| {
+        let table = config::build_table(&cfg, &demo::handlers())?;
+        Ok((settings, table))
+    });
+    match checked {
+        Ok((settings, table)) => {
+            println!("config OK; listen {}", settings.listen);
+            println!("{:<32} TARGET", "METHOD");
+            for route in table.routes() {
+                println!("{:<32} {}", route.pattern.to_string(), route.label);
+            }
+            ExitCode::SUCCESS
+        }
+        Err(err) => config_error(&err),
+    }
+}

@@ -27,7 +27,11 @@ pub fn encode_fault(fault: &Fault, opts: &EncodeOptions) -> Vec<u8> {
 }
 
 /// Encodes a `<methodCall>`.
-pub fn encode_call(name: &str, params: &[Value], opts: &EncodeOptions) -> Result<Vec<u8>, EncodeError> {
+pub fn encode_call(
+    name: &str,
+    params: &[Value],
+    opts: &EncodeOptions,
+) -> Result<Vec<u8>, EncodeError> {
     let _ = (name, params, opts);
     todo!("codec helper")
 }

@@ -1,0 +1,165 @@
+//! The config as written: serde structs mirroring the file. Unknown keys are
+//! errors, so a typo cannot silently drop a route.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The whole config file.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub server: ServerConfig,
+    #[serde(default)]
+    pub limits: LimitsConfig,
+    #[serde(default)]
+    pub log: LogConfig,
+    #[serde(default)]
+    pub backends: BTreeMap<String, BackendConfig>,
+    #[serde(default)]
+    pub routes: Vec<RouteConfig>,
+}
+
+/// `[server]`: what Python's `SimpleXMLRPCServer` takes, and the listener.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    pub listen: String,
+    pub rpc_paths: Vec<String>,
+    pub allow_none: bool,
+    pub encoding: String,
+    /// Bytes above which responses are gzipped, or `false` for never.
+    pub encode_threshold: Threshold,
+    pub log_requests: bool,
+    pub introspection: bool,
+    pub multicall: bool,
+    /// Client header names passed on to backends (default none).
+    pub forward_headers: Vec<String>,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            listen: "127.0.0.1:8000".to_owned(),
+            rpc_paths: vec!["/".to_owned(), "/RPC2".to_owned()],
+            allow_none: false,
+            encoding: "utf-8".to_owned(),
+            encode_threshold: Threshold::Bytes(1400),
+            log_requests: true,
+            introspection: true,
+            multicall: true,
+            forward_headers: Vec::new(),
+        }
+    }
+}
+
+/// `encode_threshold = 1400` or `encode_threshold = false`.
+#[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
+#[serde(untagged)]
+pub enum Threshold {
+    Bytes(u64),
+    Switch(bool),
+}
+
+/// `[limits]`: every size, count and time bound.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub max_body_bytes: usize,
+    pub max_decoded_bytes: usize,
+    pub max_depth: usize,
+    pub max_elements: usize,
+    pub max_string_bytes: usize,
+    pub max_multicall_calls: usize,
+    pub multicall_concurrency: usize,
+    pub max_connections: usize,
+    #[serde(with = "humantime_serde")]
+    pub header_read_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub body_read_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub call_timeout: Duration,
+    #[serde(with = "humantime_serde")]
+    pub drain_timeout: Duration,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        LimitsConfig {
+            max_body_bytes: 8 << 20,
+            max_decoded_bytes: 8 << 20,
+            max_depth: 64,
+            max_elements: 500_000,
+            max_string_bytes: 8 << 20,
+            max_multicall_calls: 1000,
+            multicall_concurrency: 16,
+            max_connections: 1024,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Duration::from_secs(30),
+            call_timeout: Duration::from_secs(30),
+            drain_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+/// `[log]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` or `json`.
+    pub format: String,
+    /// A `tracing` filter: `info`, `debug`, `xmlrpc_gateway=debug,info`...
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "text".to_owned(),
+            level: "info".to_owned(),
+        }
+    }
+}
+
+/// `[backends.NAME]`: a service behind the gateway.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BackendConfig {
+    /// `jsonrpc`, `json` or `xmlrpc`.
+    pub kind: String,
+    pub url: String,
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+}
+
+/// `[[routes]]`: a method pattern and where it goes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RouteConfig {
+    /// An exact name, a prefix ending in `*`, or `*`.
+    pub method: String,
+    /// An in-process handler's name.
+    pub handler: Option<String>,
+    /// A backend's name.
+    pub backend: Option<String>,
+    /// json backends: appended to the backend URL.
+    pub path: Option<String>,
+    /// The backend sees this name instead of the client's.
+    pub rename: Option<String>,
+    /// The backend sees the name without the route's prefix.
+    #[serde(default)]
+    pub strip_prefix: bool,
+    /// json backends: send params as an object with these names.
+    pub params: Option<Vec<String>>,
+    /// `system.methodHelp` text.
+    pub help: Option<String>,
+    /// `system.methodSignature` rows: `[["int", "int", "int"]]`.
+    pub signature: Option<Vec<Vec<String>>>,
+    #[serde(default, with = "humantime_serde")]
+    pub timeout: Option<Duration>,
+    /// Calls may be retried on transport failure.
+    #[serde(default)]
+    pub idempotent: bool,
+}

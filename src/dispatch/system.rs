@@ -1,0 +1,246 @@
+//! The `system.*` methods: introspection (`listMethods`, `methodHelp`,
+//! `methodSignature`) and `system.multicall`.
+
+use futures_util::StreamExt;
+use futures_util::stream;
+
+use super::Dispatcher;
+use super::context::CallContext;
+use super::error::CallError;
+use super::fault;
+use super::table::Resolved;
+use crate::xmlrpc::{Fault, Value};
+
+pub const LIST_METHODS: &str = "system.listMethods";
+pub const METHOD_HELP: &str = "system.methodHelp";
+pub const METHOD_SIGNATURE: &str = "system.methodSignature";
+pub const MULTICALL: &str = "system.multicall";
+
+/// What `methodSignature` answers when nothing is known (as Python).
+pub const NO_SIGNATURE: &str = "signatures not supported";
+
+struct SystemMethod {
+    name: &'static str,
+    help: &'static str,
+    signatures: &'static [&'static [&'static str]],
+}
+
+const INTROSPECTION: &[SystemMethod] = &[
+    SystemMethod {
+        name: LIST_METHODS,
+        help: "system.listMethods() => ['add', 'subtract', 'multiple']\n\nReturns a list of the methods supported by the server.",
+        signatures: &[&["array"]],
+    },
+    SystemMethod {
+        name: METHOD_HELP,
+        help: "system.methodHelp('add') => \"Adds two integers together\"\n\nReturns a string containing documentation for the specified method.",
+        signatures: &[&["string", "string"]],
+    },
+    SystemMethod {
+        name: METHOD_SIGNATURE,
+        help: "system.methodSignature('add') => [['int', 'int', 'int']]\n\nReturns a list describing the signature of the method. In the above example, the add method takes two integers as arguments and returns an integer.",
+        signatures: &[&["array", "string"]],
+    },
+];
+
+const MULTICALL_METHOD: SystemMethod = SystemMethod {
+    name: MULTICALL,
+    help: "system.multicall([{'methodName': 'add', 'params': [2, 2]}, ...]) => [[4], ...]\n\nAllows the caller to package multiple XML-RPC calls into a single request. Each result is a one-element array holding the value, or a fault struct.",
+    signatures: &[&["array", "array"]],
+};
+
+impl Dispatcher {
+    fn system_methods(&self) -> impl Iterator<Item = &'static SystemMethod> {
+        let intro = if self.options.introspection {
+            INTROSPECTION
+        } else {
+            &[]
+        };
+        let multi = self.options.multicall.then_some(&MULTICALL_METHOD);
+        intro.iter().chain(multi)
+    }
+
+    fn system_method(&self, name: &str) -> Option<&'static SystemMethod> {
+        self.system_methods().find(|m| m.name == name)
+    }
+
+    /// Whether `system.multicall` is enabled.
+    pub(super) fn multicall_enabled(&self) -> bool {
+        self.options.multicall
+    }
+
+    /// Runs an introspection method, or `None` when `name` is not one that
+    /// is enabled.
+    pub(super) fn call_introspection(
+        &self,
+        name: &str,
+        params: Vec<Value>,
+    ) -> Option<Result<Value, CallError>> {
+        let method = self.system_method(name)?;
+        Some(match method.name {
+            LIST_METHODS => no_params(name, &params).map(|()| self.list_methods()),
+            METHOD_HELP => one_string(name, params).map(|m| Value::String(self.method_help(&m))),
+            METHOD_SIGNATURE => one_string(name, params).map(|m| self.method_signature(&m)),
+            _ => return None,
+        })
+    }
+
+    /// Sorted names: exact routes, the instance's own list, system methods.
+    pub fn list_methods(&self) -> Value {
+        let table = &self.table;
+        let mut names: Vec<String> = table.exact_names().map(str::to_owned).collect();
+        if let Some(instance) = table.instance() {
+            names.extend(instance.list_methods());
+        }
+        names.extend(self.system_methods().map(|m| m.name.to_owned()));
+        names.sort();
+        names.dedup();
+        Value::Array(names.into_iter().map(Value::String).collect())
+    }
+
+    fn method_help(&self, name: &str) -> String {
+        if let Some(m) = self.system_method(name) {
+            return m.help.to_owned();
+        }
+        match self.table.resolve(name) {
+            Resolved::Route(route) => route.help.clone().unwrap_or_default(),
+            Resolved::Instance(instance) => instance.method_help(name).unwrap_or_default(),
+            Resolved::NotFound => String::new(),
+        }
+    }
+
+    fn method_signature(&self, name: &str) -> Value {
+        let rows: Option<Vec<Vec<String>>> = if let Some(m) = self.system_method(name) {
+            Some(
+                m.signatures
+                    .iter()
+                    .map(|row| row.iter().map(|t| (*t).to_owned()).collect())
+                    .collect(),
+            )
+        } else {
+            match self.table.resolve(name) {
+                Resolved::Route(route) => route.signatures(),
+                _ => None,
+            }
+        };
+        match rows {
+            Some(rows) => Value::Array(
+                rows.into_iter()
+                    .map(|row| Value::Array(row.into_iter().map(Value::String).collect()))
+                    .collect(),
+            ),
+            None => Value::String(NO_SIGNATURE.to_owned()),
+        }
+    }
+
+    /// Runs every call of a multicall concurrently (bounded), keeping order.
+    /// A malformed entry or a nested multicall becomes a fault entry; the
+    /// others still run.
+    pub(super) async fn multicall(
+        &self,
+        mut params: Vec<Value>,
+        ctx: &CallContext,
+    ) -> Result<Value, CallError> {
+        if params.len() != 1 {
+            return Err(CallError::InvalidParams(format!(
+                "system.multicall() takes 1 parameter ({} given)",
+                params.len()
+            )));
+        }
+        let Value::Array(calls) = params.pop().expect("one param") else {
+            return Err(CallError::InvalidParams(
+                "system.multicall(): parameter 1 must be array".to_owned(),
+            ));
+        };
+        let limit = self.options.max_multicall_calls;
+        if calls.len() > limit {
+            return Err(CallError::InvalidParams(format!(
+                "system.multicall(): {} calls exceed the limit of {limit}",
+                calls.len()
+            )));
+        }
+        let results: Vec<Value> = stream::iter(calls)
+            .map(|entry| self.multicall_entry(entry, ctx))
+            .buffered(self.options.multicall_concurrency.max(1))
+            .collect()
+            .await;
+        Ok(Value::Array(results))
+    }
+
+    async fn multicall_entry(&self, entry: Value, ctx: &CallContext) -> Value {
+        let (name, params) = match parse_entry(entry) {
+            Ok(call) => call,
+            Err(fault) => return fault.to_value(),
+        };
+        if name == MULTICALL {
+            return Fault::new(fault::INVALID_REQUEST, "system.multicall cannot be nested")
+                .to_value();
+        }
+        match self.call_one(&name, params, ctx).await {
+            Ok(value) if !self.options.allow_none && contains_nil(&value) => {
+                fault::encode_fault(&name, &crate::xmlrpc::EncodeError::NilNotAllowed).to_value()
+            }
+            Ok(value) => Value::Array(vec![value]),
+            Err(err) => self.fault_for(&name, &err, ctx).to_value(),
+        }
+    }
+}
+
+/// Splits a multicall entry into name and params. A missing `params` member
+/// is taken as no parameters.
+fn parse_entry(entry: Value) -> Result<(String, Vec<Value>), Fault> {
+    let bad = |msg: &str| {
+        Fault::new(
+            fault::INVALID_REQUEST,
+            format!("system.multicall entry: {msg}"),
+        )
+    };
+    let Value::Struct(mut members) = entry else {
+        return Err(bad("must be a struct"));
+    };
+    let name = match members.swap_remove("methodName") {
+        Some(Value::String(name)) => name,
+        Some(_) => return Err(bad("methodName must be a string")),
+        None => return Err(bad("missing methodName")),
+    };
+    let params = match members.swap_remove("params") {
+        Some(Value::Array(params)) => params,
+        None => Vec::new(),
+        Some(_) => return Err(bad("params must be an array")),
+    };
+    Ok((name, params))
+}
+
+fn no_params(name: &str, params: &[Value]) -> Result<(), CallError> {
+    if params.is_empty() {
+        Ok(())
+    } else {
+        Err(CallError::InvalidParams(format!(
+            "{name}() takes 0 parameters ({} given)",
+            params.len()
+        )))
+    }
+}
+
+fn one_string(name: &str, mut params: Vec<Value>) -> Result<String, CallError> {
+    match (params.len(), params.pop()) {
+        (1, Some(Value::String(s))) => Ok(s),
+        (1, Some(other)) => Err(CallError::InvalidParams(format!(
+            "{name}(): parameter 1 must be string, not {}",
+            other.type_name()
+        ))),
+        (n, _) => Err(CallError::InvalidParams(format!(
+            "{name}() takes 1 parameter ({n} given)"
+        ))),
+    }
+}
+
+/// True when `value` holds a nil anywhere.
+pub(crate) fn contains_nil(value: &Value) -> bool {
+    match value {
+        Value::Nil => true,
+        Value::Array(items) => items.iter().any(contains_nil),
+        Value::Struct(members) => members.values().any(contains_nil),
+        _ => false,
+    }
+}

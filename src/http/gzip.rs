@@ -1,0 +1,133 @@
+//! Content codings: bounded gunzip of request bodies, gzip of responses, and
+//! the `Accept-Encoding` negotiation.
+
+use std::io::{Read, Write};
+
+use flate2::Compression;
+use flate2::read::MultiGzDecoder;
+use flate2::write::GzEncoder;
+
+/// Why a gzip body could not be used.
+#[derive(Debug, PartialEq, Eq)]
+pub enum GunzipError {
+    /// It inflates past the limit (a gzip bomb, or just too big).
+    TooLarge,
+    /// Not gzip, truncated, or a bad checksum.
+    Corrupt,
+}
+
+/// Inflates `data`, reading at most `limit` bytes of output: memory stays
+/// bounded whatever the input claims.
+pub fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
+    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(limit));
+    let mut decoder = MultiGzDecoder::new(data).take(limit as u64 + 1);
+    decoder
+        .read_to_end(&mut out)
+        .map_err(|_| GunzipError::Corrupt)?;
+    if out.len() > limit {
+        return Err(GunzipError::TooLarge);
+    }
+    Ok(out)
+}
+
+/// Compresses a response body (fast level: the gain is in bytes on the
+/// wire, not the last percent of ratio).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::with_capacity(data.len() / 4 + 64), Compression::fast());
+    encoder
+        .write_all(data)
+        .expect("writing to a Vec cannot fail");
+    encoder.finish().expect("writing to a Vec cannot fail")
+}
+
+/// Whether an `Accept-Encoding` header value allows gzip: the `gzip` (or
+/// `x-gzip`) entry's q-value if present, else `*`'s, must be above zero.
+/// Tokens are case-insensitive; malformed entries are ignored.
+pub fn accepts_gzip(header: &str) -> bool {
+    let mut gzip_q: Option<f32> = None;
+    let mut star_q: Option<f32> = None;
+    for entry in header.split(',') {
+        let mut parts = entry.split(';');
+        let token = parts.next().unwrap_or("").trim();
+        let Some(q) = parse_q(parts) else { continue };
+        if token.eq_ignore_ascii_case("gzip") || token.eq_ignore_ascii_case("x-gzip") {
+            gzip_q = Some(gzip_q.map_or(q, |old| old.max(q)));
+        } else if token == "*" {
+            star_q = Some(q);
+        }
+    }
+    gzip_q.or(star_q).is_some_and(|q| q > 0.0)
+}
+
+/// The q-value among an entry's parameters: 1.0 when absent, `None` when
+/// malformed (RFC 9110: at most three decimals, between 0 and 1).
+fn parse_q<'a>(params: impl Iterator<Item = &'a str>) -> Option<f32> {
+    for param in params {
+        let (name, value) = param.split_once('=')?;
+        if !name.trim().eq_ignore_ascii_case("q") {
+            continue;
+        }
+        let value = value.trim();
+        let valid = match value.split_once('.') {
+            None => value == "0" || value == "1",
+            Some(("0", frac)) => frac.len() <= 3 && frac.bytes().all(|b| b.is_ascii_digit()),
+            Some(("1", frac)) => frac.len() <= 3 && frac.bytes().all(|b| b == b'0'),
+            Some(_) => false,
+        };
+        return if valid { value.parse().ok() } else { None };
+    }
+    Some(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn accept_encoding_cases() {
+        let cases = [
+            ("gzip", true),
+            ("GZIP", true),
+            ("x-gzip", true),
+            ("gzip;q=0", false),
+            ("gzip; q=0.0", false),
+            ("gzip;q=0.5", true),
+            ("deflate, gzip;q=1.0", true),
+            ("*", true),
+            ("*;q=0", false),
+            ("*, gzip;q=0", false),
+            ("identity", false),
+            ("", false),
+            ("gzip;q=abc", false),
+            ("gzip;q=.", false),
+            ("gzip;q=1.5", false),
+            ("br, gzip ; Q=0.001", true),
+            ("deflate", false),
+        ];
+        for (header, want) in cases {
+            assert_eq!(accepts_gzip(header), want, "Accept-Encoding: {header:?}");
+        }
+    }
+
+    #[test]
+    fn gunzip_round_trip_and_limits() {
+        let data = b"hello world ".repeat(1000);
+        let packed = gzip(&data);
+        assert_eq!(gunzip(&packed, data.len()).unwrap(), data);
+        assert_eq!(gunzip(&packed, data.len() - 1), Err(GunzipError::TooLarge));
+        assert_eq!(
+            gunzip(&packed[..packed.len() / 2], data.len()),
+            Err(GunzipError::Corrupt)
+        );
+        assert_eq!(gunzip(b"not gzip", 100), Err(GunzipError::Corrupt));
+    }
+
+    #[test]
+    fn bomb_stops_at_the_limit() {
+        // 64 MiB of zeros packs into ~64 KiB; we stop reading at 1 MiB.
+        let zeros = vec![0u8; 64 << 20];
+        let packed = gzip(&zeros);
+        assert!(packed.len() < 1 << 20);
+        assert_eq!(gunzip(&packed, 1 << 20), Err(GunzipError::TooLarge));
+    }
+}

@@ -1,0 +1,73 @@
+//! The HTTP edge: the listener, connections, paths, methods, body limits,
+//! gzip and status codes. Everything XML-RPC is delegated to the
+//! [`Gateway`](crate::gateway::Gateway).
+
+mod gzip;
+mod request_id;
+mod server;
+mod service;
+mod status;
+
+use std::time::Duration;
+
+pub use gzip::{GunzipError, accepts_gzip, gunzip, gzip};
+pub use server::serve;
+pub use status::HttpError;
+
+use crate::gateway::Gateway;
+
+/// The HTTP-level settings (see the README's config table).
+#[derive(Clone, Debug)]
+pub struct HttpOptions {
+    /// Paths that take XML-RPC POSTs, matched exactly (query ignored); empty
+    /// means every path.
+    pub rpc_paths: Vec<String>,
+    /// Request body bytes as received.
+    pub max_body_bytes: usize,
+    /// Request body bytes after gunzip.
+    pub max_decoded_bytes: usize,
+    /// Gzip responses larger than this when the client accepts it; `None`
+    /// turns response gzip off.
+    pub encode_threshold: Option<usize>,
+    pub log_requests: bool,
+    /// From ready-for-a-request to the end of its head; also closes idle
+    /// keep-alive connections.
+    pub header_read_timeout: Duration,
+    /// To read a whole request body.
+    pub body_read_timeout: Option<Duration>,
+    /// Connections served at once; more wait in the kernel's backlog.
+    pub max_connections: usize,
+    /// How long shutdown waits for calls in flight.
+    pub drain_timeout: Duration,
+    /// Client header names (lower case) passed on to backends.
+    pub forward_headers: Vec<String>,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            rpc_paths: vec!["/".to_owned(), "/RPC2".to_owned()],
+            max_body_bytes: 8 << 20,
+            max_decoded_bytes: 8 << 20,
+            encode_threshold: Some(1400),
+            log_requests: true,
+            header_read_timeout: Duration::from_secs(10),
+            body_read_timeout: Some(Duration::from_secs(30)),
+            max_connections: 1024,
+            drain_timeout: Duration::from_secs(30),
+            forward_headers: Vec::new(),
+        }
+    }
+}
+
+impl HttpOptions {
+    pub fn is_rpc_path(&self, path: &str) -> bool {
+        self.rpc_paths.is_empty() || self.rpc_paths.iter().any(|p| p == path)
+    }
+}
+
+/// What every connection shares: the pipeline and the HTTP settings.
+pub struct App {
+    pub gateway: Gateway,
+    pub options: HttpOptions,
+}

@@ -1,0 +1,28 @@
+//! Request ids: the client's `X-Request-Id` when it sends a sane one, else a
+//! fresh one.
+
+use std::hash::{BuildHasher, RandomState};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
+
+use http::HeaderMap;
+
+pub const HEADER: &str = "x-request-id";
+
+/// The incoming id if it is short printable ASCII, else a new one.
+pub fn from_headers(headers: &HeaderMap) -> Arc<str> {
+    headers
+        .get(HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map_or_else(generate, Arc::from)
+}
+
+/// 16 hex digits, unique in this process and unpredictable across runs.
+pub fn generate() -> Arc<str> {
+    static SEED: OnceLock<RandomState> = OnceLock::new();
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let hash = SEED.get_or_init(RandomState::new).hash_one(n);
+    Arc::from(format!("{hash:016x}"))
+}

@@ -1,0 +1,171 @@
+//! One HTTP request through the pipeline: path and method checks, the body
+//! (bounded, timed, gunzipped), the gateway, then the response (gzipped when
+//! it is worth it and the client accepts it).
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use bytes::Bytes;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+
+use super::App;
+use super::gzip::{self, GunzipError};
+use super::request_id;
+use super::status::HttpError;
+use crate::dispatch::CallContext;
+
+const TEXT_XML: HeaderValue = HeaderValue::from_static("text/xml");
+const GZIP: HeaderValue = HeaderValue::from_static("gzip");
+const VARY: HeaderValue = HeaderValue::from_static("Accept-Encoding");
+
+/// Answers one request. Never fails: every problem is a status or a fault.
+pub async fn handle(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    peer: Option<SocketAddr>,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
+    let request_id = request_id::from_headers(req.headers());
+    let path = req.uri().path().to_owned();
+    let (mut response, method) = match serve_rpc(&app, req, peer, &request_id).await {
+        Ok((response, method)) => (response, method),
+        Err(err) => (err.into_response(), None),
+    };
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        response.headers_mut().insert(request_id::HEADER, value);
+    }
+    if app.options.log_requests {
+        tracing::info!(
+            target: "access",
+            request_id = %request_id,
+            peer = %peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            path = %path,
+            method = method.as_deref().unwrap_or("-"),
+            status = response.status().as_u16(),
+            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            "request"
+        );
+    }
+    response
+}
+
+async fn serve_rpc(
+    app: &App,
+    req: Request<Incoming>,
+    peer: Option<SocketAddr>,
+    request_id: &Arc<str>,
+) -> Result<(Response<Full<Bytes>>, Option<String>), HttpError> {
+    if !app.options.is_rpc_path(req.uri().path()) {
+        return Err(HttpError::NotFound);
+    }
+    if req.method() != Method::POST {
+        return Err(HttpError::MethodNotAllowed);
+    }
+    let gzipped = request_is_gzip(req.headers())?;
+    let wants_gzip = req
+        .headers()
+        .get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(gzip::accepts_gzip);
+    let ctx = CallContext {
+        request_id: request_id.clone(),
+        peer,
+        headers: Arc::new(forwardable_headers(
+            req.headers(),
+            &app.options.forward_headers,
+        )),
+        deadline: None,
+    };
+    let body = read_body(app, req).await?;
+    let body = if gzipped {
+        gzip::gunzip(&body, app.options.max_decoded_bytes).map_err(|e| match e {
+            GunzipError::TooLarge => HttpError::BodyTooLarge,
+            GunzipError::Corrupt => HttpError::BadGzip,
+        })?
+    } else {
+        body.to_vec()
+    };
+    let outcome = app.gateway.handle(&body, &ctx).await;
+    let mut response = Response::new(Full::default());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, TEXT_XML);
+    let payload = match app.options.encode_threshold {
+        Some(threshold) => {
+            headers.insert(header::VARY, VARY);
+            if wants_gzip && outcome.body.len() > threshold {
+                headers.insert(header::CONTENT_ENCODING, GZIP);
+                gzip::gzip(&outcome.body)
+            } else {
+                outcome.body
+            }
+        }
+        None => outcome.body,
+    };
+    *response.body_mut() = Full::new(Bytes::from(payload));
+    *response.status_mut() = StatusCode::OK;
+    Ok((response, outcome.method))
+}
+
+/// `Content-Encoding` of the request: identity (or none) or gzip; anything
+/// else is refused with 415.
+fn request_is_gzip(headers: &http::HeaderMap) -> Result<bool, HttpError> {
+    let mut gzipped = false;
+    for value in headers.get_all(header::CONTENT_ENCODING) {
+        let value = value.to_str().map_err(|_| HttpError::UnsupportedEncoding)?;
+        for coding in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                if gzipped {
+                    // gzip twice is legal HTTP but never useful; refuse it.
+                    return Err(HttpError::UnsupportedEncoding);
+                }
+                gzipped = true;
+            } else if !coding.eq_ignore_ascii_case("identity") {
+                return Err(HttpError::UnsupportedEncoding);
+            }
+        }
+    }
+    Ok(gzipped)
+}
+
+/// Reads the whole body within the size and time bounds.
+async fn read_body(app: &App, req: Request<Incoming>) -> Result<Bytes, HttpError> {
+    let limit = app.options.max_body_bytes;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(HttpError::BodyTooLarge);
+    }
+    let collect = Limited::new(req.into_body(), limit).collect();
+    let collected = match app.options.body_read_timeout {
+        Some(timeout) => tokio::time::timeout(timeout, collect)
+            .await
+            .map_err(|_| HttpError::BodyTimeout)?,
+        None => collect.await,
+    };
+    match collected {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(HttpError::BodyTooLarge),
+        Err(_) => Err(HttpError::BodyRead),
+    }
+}
+
+/// The client headers backends may see: only the configured names.
+fn forwardable_headers(headers: &http::HeaderMap, allow: &[String]) -> Vec<(String, String)> {
+    if allow.is_empty() {
+        return Vec::new();
+    }
+    allow
+        .iter()
+        .filter_map(|name| {
+            let value = headers.get(name.as_str())?.to_str().ok()?;
+            Some((name.clone(), value.to_owned()))
+        })
+        .collect()
+}
