@@ -5,6 +5,8 @@ set -euo pipefail
 
 need=()
 command -v python3 >/dev/null || need+=(python3)
+# Perl RPC::XML: a second real XML-RPC client.
+perl -MRPC::XML::Client -e 1 2>/dev/null || need+=(librpc-xml-perl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
