@@ -4,10 +4,11 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use xmlrpc_gateway::backend::client::XmlRpcClient;
+use xmlrpc_gateway::backend::client::{XmlRpcClient, http_client};
 use xmlrpc_gateway::backend::convert;
 use xmlrpc_gateway::config::{self, Config, ConfigError, Settings};
 use xmlrpc_gateway::xmlrpc::Value;
@@ -54,6 +55,20 @@ enum Command {
         /// The file to check (defaults to --config).
         file: Option<PathBuf>,
     },
+    /// GET a health URL: exit 0 on 200, 1 otherwise. For container
+    /// healthchecks (exec form, no shell or curl needed).
+    Healthcheck {
+        /// The URL to probe.
+        #[arg(default_value = "http://127.0.0.1:8000/healthz")]
+        url: String,
+        /// Any HTTP answer counts as healthy (the server is up and speaks
+        /// HTTP): for services without a health path, such as demo-backend.
+        #[arg(long)]
+        any_status: bool,
+        /// Give up after this long (e.g. 2s, 500ms).
+        #[arg(long, default_value = "2s", value_parser = parse_duration)]
+        timeout: Duration,
+    },
 }
 
 fn main() -> ExitCode {
@@ -68,6 +83,11 @@ fn main() -> ExitCode {
         } => call(&url, &args, multicall),
         Command::CheckConfig { file } => check_config(file.or(cli.config), &env),
         Command::Cgi => cgi(cli.config, &env),
+        Command::Healthcheck {
+            url,
+            any_status,
+            timeout,
+        } => healthcheck(&url, any_status, timeout),
     }
 }
 
@@ -254,6 +274,45 @@ fn cgi(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {
             eprintln!("xmlrpc-gateway cgi: {err}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_duration(text: &str) -> Result<Duration, String> {
+    humantime_serde::re::humantime::parse_duration(text).map_err(|e| e.to_string())
+}
+
+/// One GET with a deadline on the whole exchange; the answer's status
+/// decides the exit code. What went wrong goes to stderr, which Docker keeps
+/// in the container's health log.
+fn healthcheck(url: &str, any_status: bool, timeout: Duration) -> ExitCode {
+    let probe = async {
+        let response = http_client()
+            .get(url)
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|e| format!("GET {url}: {e}"))?;
+        let status = response.status();
+        if status == reqwest::StatusCode::OK || any_status {
+            Ok(status)
+        } else {
+            Err(format!("GET {url}: {status}"))
+        }
+    };
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+        .block_on(probe);
+    match outcome {
+        Ok(status) => {
+            println!("healthy: {status}");
+            ExitCode::SUCCESS
+        }
+        Err(msg) => {
+            eprintln!("xmlrpc-gateway healthcheck: {msg}");
             ExitCode::FAILURE
         }
     }
