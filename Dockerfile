@@ -5,6 +5,7 @@
 
 # ---- build: static release binaries ----------------------------------------
 FROM rust:1.95-bookworm AS build
+SHELL ["/bin/bash", "-o", "pipefail", "-c"]
 ARG TARGET=x86_64-unknown-linux-gnu
 # glibc, statically linked: outbound DNS goes through hickory, so no NSS
 # modules are needed at run time and the binary runs on `scratch`.
@@ -32,6 +33,7 @@ RUN set -eu; \
     mkdir -p /rootfs/etc/ssl/certs /rootfs/etc/xmlrpc-gateway; \
     for bin in xmlrpc-gateway demo-backend; do \
         cp "target/$TARGET/release/$bin" /rootfs/; \
+        strip "/rootfs/$bin"; \
         ldd "/rootfs/$bin" 2>&1 | grep -qE 'not a dynamic executable|statically linked' \
             || { echo "$bin is dynamically linked"; exit 1; }; \
     done; \

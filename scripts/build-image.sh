@@ -28,6 +28,7 @@ rm -rf "$ctx"
 mkdir -p "$ctx/rootfs/etc/ssl/certs" "$ctx/rootfs/etc/xmlrpc-gateway"
 for bin in "${bins[@]}"; do
   cp "$out/$bin" "$ctx/rootfs/"
+  strip "$ctx/rootfs/$bin"
   # A static binary: `ldd` says "not a dynamic executable" or "statically
   # linked", and `file` says "static" (static-pie).
   if ldd "$ctx/rootfs/$bin" 2>&1 | grep -qE 'not a dynamic executable|statically linked'; then
