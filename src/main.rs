@@ -13,6 +13,11 @@ use xmlrpc_gateway::config::{self, Config, ConfigError, Settings};
 use xmlrpc_gateway::xmlrpc::Value;
 use xmlrpc_gateway::{Server, ServerOptions, demo, telemetry};
 
+/// mimalloc returns freed memory to the OS far more readily than glibc's
+/// malloc, so RSS comes back down after a burst of large requests.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "xmlrpc-gateway",
@@ -103,6 +108,7 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         Err(err) => return config_error(&err),
     };
     telemetry::init(settings.log_format, &settings.log_level);
+    raise_fd_limit(settings.http.max_connections);
     let rt = runtime();
     let result = rt.block_on(async {
         let table = config::build_table(&cfg, &demo::handlers())?;
@@ -256,5 +262,20 @@ fn cgi(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
             eprintln!("xmlrpc-gateway cgi: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Every connection is a file descriptor: raise the soft limit toward the
+/// hard one, and say so when it still cannot hold `max_connections`.
+fn raise_fd_limit(max_connections: usize) {
+    let wanted = max_connections as u64 + 256;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(got) if got < wanted => tracing::warn!(
+            fd_limit = got,
+            max_connections,
+            "the open-file limit is below limits.max_connections; raise `ulimit -n` or lower the limit"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not read or raise the open-file limit"),
     }
 }

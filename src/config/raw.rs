@@ -95,7 +95,7 @@ impl Default for LimitsConfig {
             max_string_bytes: 8 << 20,
             max_multicall_calls: 1000,
             multicall_concurrency: 16,
-            max_connections: 1024,
+            max_connections: 10_000,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(30),
