@@ -18,3 +18,4 @@ pub mod xmlrpc;
 pub use dispatch::{CallContext, Dispatcher, RoutingTable};
 pub use server::{Server, ServerOptions};
 pub use xmlrpc::{Fault, Value};
+pub mod cgi;

@@ -48,6 +48,9 @@ enum Command {
         #[arg(long)]
         multicall: bool,
     },
+    /// Handle one CGI request (environment + stdin) and write a CGI response,
+    /// like Python's CGIXMLRPCRequestHandler.
+    Cgi,
     /// Validate a config file and print the resolved routing table.
     CheckConfig {
         /// The file to check (defaults to --config).
@@ -66,6 +69,7 @@ fn main() -> ExitCode {
             multicall,
         } => call(&url, &args, multicall),
         Command::CheckConfig { file } => check_config(file.or(cli.config), &env),
+        Command::Cgi => cgi(cli.config, &env),
     }
 }
 
@@ -253,5 +257,39 @@ fn check_config(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCod
             ExitCode::SUCCESS
         }
         Err(err) => config_error(&err),
+    }
+}
+
+fn cgi(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
+    let (cfg, settings) = match load(file.as_deref(), None, env) {
+        Ok(loaded) => loaded,
+        Err(err) => return config_error(&err),
+    };
+    // CGI output belongs to the web server: logs go to stderr only on warnings.
+    telemetry::init(settings.log_format, "warn");
+    let table = match config::build_table(&cfg, &demo::handlers()) {
+        Ok(table) => table,
+        Err(err) => return config_error(&err),
+    };
+    let dispatcher = xmlrpc_gateway::Dispatcher::new(table, settings.dispatch.clone());
+    let gateway =
+        xmlrpc_gateway::gateway::Gateway::new(dispatcher, settings.limits, settings.encode);
+    let written = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("the tokio runtime starts")
+        .block_on(xmlrpc_gateway::cgi::handle(
+            &gateway,
+            &settings.http,
+            env,
+            std::io::stdin().lock(),
+            &mut std::io::stdout().lock(),
+        ));
+    match written {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("xmlrpc-gateway cgi: {err}");
+            ExitCode::FAILURE
+        }
     }
 }

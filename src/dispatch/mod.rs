@@ -103,15 +103,24 @@ impl Dispatcher {
                 .await
                 .unwrap_or_else(|| Err(CallError::NotFound(name.to_owned())));
         }
-        let (future, timeout) = match self.table.resolve(name) {
-            Resolved::Route(route) => (self.start_route(route, name, params, ctx), route.timeout),
-            Resolved::Instance(instance) => match instance.dispatch(name, params, ctx.clone()) {
-                Some(future) => (future, None),
-                None => return Err(CallError::NotFound(name.to_owned())),
-            },
-            Resolved::NotFound => return Err(CallError::NotFound(name.to_owned())),
+        // A panicking handler costs its caller a fault, never the connection:
+        // guard both the synchronous start (plain functions run there) and
+        // the future.
+        let started =
+            std::panic::catch_unwind(AssertUnwindSafe(|| match self.table.resolve(name) {
+                Resolved::Route(route) => {
+                    Some((self.start_route(route, name, params, ctx), route.timeout))
+                }
+                Resolved::Instance(instance) => instance
+                    .dispatch(name, params, ctx.clone())
+                    .map(|f| (f, None)),
+                Resolved::NotFound => None,
+            }));
+        let (future, timeout) = match started {
+            Ok(Some(started)) => started,
+            Ok(None) => return Err(CallError::NotFound(name.to_owned())),
+            Err(_) => return Err(CallError::Internal("handler panicked".to_owned())),
         };
-        // A panicking handler costs its caller a fault, never the connection.
         let guarded = AssertUnwindSafe(future)
             .catch_unwind()
             .map(|r| r.unwrap_or_else(|_| Err(CallError::Internal("handler panicked".to_owned()))));

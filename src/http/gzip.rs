@@ -40,6 +40,45 @@ pub fn gzip(data: &[u8]) -> Vec<u8> {
     encoder.finish().expect("writing to a Vec cannot fail")
 }
 
+/// A request `Content-Encoding` we cannot read.
+#[derive(Debug, PartialEq, Eq)]
+pub struct UnsupportedCoding;
+
+/// Whether request bodies with these `Content-Encoding` values are gzipped:
+/// `identity` (or nothing) and `gzip`/`x-gzip` (any case) are understood;
+/// anything else, or gzip twice, is refused.
+pub fn request_is_gzip<'a>(
+    values: impl IntoIterator<Item = &'a str>,
+) -> Result<bool, UnsupportedCoding> {
+    let mut gzipped = false;
+    for value in values {
+        for coding in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
+            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
+                if gzipped {
+                    return Err(UnsupportedCoding);
+                }
+                gzipped = true;
+            } else if !coding.eq_ignore_ascii_case("identity") {
+                return Err(UnsupportedCoding);
+            }
+        }
+    }
+    Ok(gzipped)
+}
+
+/// The response body as sent: gzipped when it is larger than `threshold`
+/// (`None`: never) and the client accepts gzip. Returns whether it was.
+pub fn compress_response(
+    body: Vec<u8>,
+    threshold: Option<usize>,
+    client_accepts: bool,
+) -> (Vec<u8>, bool) {
+    match threshold {
+        Some(limit) if client_accepts && body.len() > limit => (gzip(&body), true),
+        _ => (body, false),
+    }
+}
+
 /// Whether an `Accept-Encoding` header value allows gzip: the `gzip` (or
 /// `x-gzip`) entry's q-value if present, else `*`'s, must be above zero.
 /// Tokens are case-insensitive; malformed entries are ignored.

@@ -10,7 +10,10 @@ mod status;
 
 use std::time::Duration;
 
-pub use gzip::{GunzipError, accepts_gzip, gunzip, gzip};
+pub use gzip::{
+    GunzipError, UnsupportedCoding, accepts_gzip, compress_response, gunzip, gzip, request_is_gzip,
+};
+pub use request_id::from_value as request_id_from;
 pub use server::serve;
 pub use status::HttpError;
 

@@ -11,9 +11,12 @@ pub const HEADER: &str = "x-request-id";
 
 /// The incoming id if it is short printable ASCII, else a new one.
 pub fn from_headers(headers: &HeaderMap) -> Arc<str> {
-    headers
-        .get(HEADER)
-        .and_then(|v| v.to_str().ok())
+    from_value(headers.get(HEADER).and_then(|v| v.to_str().ok()))
+}
+
+/// The given id if it is short printable ASCII, else a new one.
+pub fn from_value(value: Option<&str>) -> Arc<str> {
+    value
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(generate, Arc::from)
 }

@@ -64,7 +64,9 @@ async fn serve_rpc(
     if req.method() != Method::POST {
         return Err(HttpError::MethodNotAllowed);
     }
-    let gzipped = request_is_gzip(req.headers())?;
+    let codings = req.headers().get_all(header::CONTENT_ENCODING).iter();
+    let gzipped = gzip::request_is_gzip(codings.map(|v| v.to_str().unwrap_or("unreadable")))
+        .map_err(|_| HttpError::UnsupportedEncoding)?;
     let wants_gzip = req
         .headers()
         .get_all(header::ACCEPT_ENCODING)
@@ -93,42 +95,17 @@ async fn serve_rpc(
     let mut response = Response::new(Full::default());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, TEXT_XML);
-    let payload = match app.options.encode_threshold {
-        Some(threshold) => {
-            headers.insert(header::VARY, VARY);
-            if wants_gzip && outcome.body.len() > threshold {
-                headers.insert(header::CONTENT_ENCODING, GZIP);
-                gzip::gzip(&outcome.body)
-            } else {
-                outcome.body
-            }
-        }
-        None => outcome.body,
-    };
+    if app.options.encode_threshold.is_some() {
+        headers.insert(header::VARY, VARY);
+    }
+    let (payload, gzipped) =
+        gzip::compress_response(outcome.body, app.options.encode_threshold, wants_gzip);
+    if gzipped {
+        headers.insert(header::CONTENT_ENCODING, GZIP);
+    }
     *response.body_mut() = Full::new(Bytes::from(payload));
     *response.status_mut() = StatusCode::OK;
     Ok((response, outcome.method))
-}
-
-/// `Content-Encoding` of the request: identity (or none) or gzip; anything
-/// else is refused with 415.
-fn request_is_gzip(headers: &http::HeaderMap) -> Result<bool, HttpError> {
-    let mut gzipped = false;
-    for value in headers.get_all(header::CONTENT_ENCODING) {
-        let value = value.to_str().map_err(|_| HttpError::UnsupportedEncoding)?;
-        for coding in value.split(',').map(str::trim).filter(|c| !c.is_empty()) {
-            if coding.eq_ignore_ascii_case("gzip") || coding.eq_ignore_ascii_case("x-gzip") {
-                if gzipped {
-                    // gzip twice is legal HTTP but never useful; refuse it.
-                    return Err(HttpError::UnsupportedEncoding);
-                }
-                gzipped = true;
-            } else if !coding.eq_ignore_ascii_case("identity") {
-                return Err(HttpError::UnsupportedEncoding);
-            }
-        }
-    }
-    Ok(gzipped)
 }
 
 /// Reads the whole body within the size and time bounds.

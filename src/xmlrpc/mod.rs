@@ -7,6 +7,9 @@
 mod charset;
 mod de;
 mod error;
+mod input;
+mod lexer;
+mod scalar;
 mod ser;
 pub mod value;
 

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Runs every test of the project on a fresh machine: installs what the tests
+# use (Debian packages, when missing and when we are root), then runs the
+# Rust suites (which drive the gateway with Python's xmlrpc.client and other
+# real clients), the example, and compiles the benchmarks.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+bash scripts/install-test-deps.sh
+
+cargo test --all-targets
+cargo test --doc
+cargo run --quiet --example embedded -- --once
+cargo bench --no-run --quiet
+echo "scripts/test.sh: all suites passed"
