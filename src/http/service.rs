@@ -43,9 +43,9 @@ pub async fn handle(
             request_id = %request_id,
             peer = %peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
             path = %path,
-            method = method.as_deref().unwrap_or("-"),
+            method = %method.as_deref().unwrap_or("-"),
             status = response.status().as_u16(),
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
             "request"
         );
     }

@@ -71,6 +71,12 @@ class Echo(unittest.TestCase):
         big = ["x" * 100] * 500
         self.assertEqual(self.roundtrip(big), big)
 
+    def test_requests_in_legacy_encodings(self):
+        # ServerProxy(encoding=...) declares and encodes the request in it.
+        self.assertEqual(xc.ServerProxy(URL, encoding="iso-8859-1").echo("caf\u00e9 \u00ff"), "caf\u00e9 \u00ff")
+        self.assertEqual(xc.ServerProxy(URL, encoding="windows-1252").echo("\u20ac \u2019"), "\u20ac \u2019")
+        self.assertEqual(xc.ServerProxy(URL, encoding="us-ascii").echo("plain"), "plain")
+
     def test_gzip_request(self):
         t = xc.Transport()
         t.encode_threshold = 0  # gzip every request body
