@@ -4,14 +4,16 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
 use xmlrpc_gateway::backend::client::XmlRpcClient;
 use xmlrpc_gateway::backend::convert;
 use xmlrpc_gateway::config::{self, Config, ConfigError, Settings};
+use xmlrpc_gateway::http::App;
 use xmlrpc_gateway::xmlrpc::Value;
-use xmlrpc_gateway::{Server, ServerOptions, demo, telemetry};
+use xmlrpc_gateway::{Dispatcher, Server, ServerOptions, demo, telemetry};
 
 /// mimalloc returns freed memory to the OS far more readily than glibc's
 /// malloc, so RSS comes back down after a burst of large requests.
@@ -116,10 +118,13 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
             .await
             .map_err(|e| ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen)))?;
         tracing::info!(listen = %server.local_addr().map_or_else(|_| settings.listen.to_string(), |a| a.to_string()), "serving XML-RPC");
-        server
+        let reloader = tokio::spawn(reload_on_sighup(server.app(), file, env.clone()));
+        let served = server
             .run(shutdown_signal())
             .await
-            .map_err(|e| ConfigError::Load(format!("server failed: {e}")))
+            .map_err(|e| ConfigError::Load(format!("server failed: {e}")));
+        reloader.abort();
+        served
     });
     match result {
         Ok(()) => {
@@ -130,6 +135,36 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         Err(err) => {
             eprintln!("xmlrpc-gateway: {err}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// On each SIGHUP, re-reads the config (same file, same environment) and
+/// swaps in a new routing table and dispatcher. Calls in flight finish on
+/// the dispatcher they started with; a bad config is refused and logged,
+/// and the running table stays. Listener, HTTP limits, codec options and
+/// the set of forwarded header names need a restart.
+async fn reload_on_sighup(app: Arc<App>, file: Option<PathBuf>, env: HashMap<String, String>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(hup) => hup,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for SIGHUP; reload is off");
+            return;
+        }
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading config");
+        let built = load(file.as_deref(), None, &env).and_then(|(cfg, settings)| {
+            let table = config::build_table(&cfg, &demo::handlers())?;
+            Ok(Dispatcher::new(table, settings.dispatch))
+        });
+        match built {
+            Ok(dispatcher) => {
+                app.gateway.replace_dispatcher(dispatcher);
+                telemetry::record_reload(None);
+            }
+            Err(err) => telemetry::record_reload(Some(&err)),
         }
     }
 }
