@@ -33,12 +33,16 @@ async fn main() -> std::io::Result<()> {
                     // Read the request body (a real server must), then answer.
                     let _ = req.into_body().collect().await;
                     let mut resp = Response::new(Full::new(body));
-                    resp.headers_mut()
-                        .insert("content-type", hyper::header::HeaderValue::from_static("text/xml"));
+                    resp.headers_mut().insert(
+                        "content-type",
+                        hyper::header::HeaderValue::from_static("text/xml"),
+                    );
                     Ok::<_, Infallible>(resp)
                 }
             });
-            let _ = http1::Builder::new().serve_connection(TokioIo::new(stream), service).await;
+            let _ = http1::Builder::new()
+                .serve_connection(TokioIo::new(stream), service)
+                .await;
         });
     }
 }

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
@@ -11,8 +12,14 @@ use clap::{Parser, Subcommand};
 use xmlrpc_gateway::backend::client::{XmlRpcClient, http_client};
 use xmlrpc_gateway::backend::convert;
 use xmlrpc_gateway::config::{self, Config, ConfigError, Settings};
+use xmlrpc_gateway::http::App;
 use xmlrpc_gateway::xmlrpc::Value;
-use xmlrpc_gateway::{Server, ServerOptions, demo, telemetry};
+use xmlrpc_gateway::{Dispatcher, Server, ServerOptions, demo, telemetry};
+
+/// mimalloc returns freed memory to the OS far more readily than glibc's
+/// malloc, so RSS comes back down after a burst of large requests.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -123,6 +130,7 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         Err(err) => return config_error(&err),
     };
     telemetry::init(settings.log_format, &settings.log_level);
+    raise_fd_limit(settings.http.max_connections);
     let rt = runtime();
     let result = rt.block_on(async {
         let table = config::build_table(&cfg, &demo::handlers())?;
@@ -130,10 +138,13 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
             .await
             .map_err(|e| ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen)))?;
         tracing::info!(listen = %server.local_addr().map_or_else(|_| settings.listen.to_string(), |a| a.to_string()), "serving XML-RPC");
-        server
+        let reloader = tokio::spawn(reload_on_sighup(server.app(), file, env.clone()));
+        let served = server
             .run(shutdown_signal())
             .await
-            .map_err(|e| ConfigError::Load(format!("server failed: {e}")))
+            .map_err(|e| ConfigError::Load(format!("server failed: {e}")));
+        reloader.abort();
+        served
     });
     match result {
         Ok(()) => {
@@ -144,6 +155,36 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         Err(err) => {
             eprintln!("xmlrpc-gateway: {err}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// On each SIGHUP, re-reads the config (same file, same environment) and
+/// swaps in a new routing table and dispatcher. Calls in flight finish on
+/// the dispatcher they started with; a bad config is refused and logged,
+/// and the running table stays. Listener, HTTP limits, codec options and
+/// the set of forwarded header names need a restart.
+async fn reload_on_sighup(app: Arc<App>, file: Option<PathBuf>, env: HashMap<String, String>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(hup) => hup,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for SIGHUP; reload is off");
+            return;
+        }
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading config");
+        let built = load(file.as_deref(), None, &env).and_then(|(cfg, settings)| {
+            let table = config::build_table(&cfg, &demo::handlers())?;
+            Ok(Dispatcher::new(table, settings.dispatch))
+        });
+        match built {
+            Ok(dispatcher) => {
+                app.gateway.replace_dispatcher(dispatcher);
+                telemetry::record_reload(None);
+            }
+            Err(err) => telemetry::record_reload(Some(&err)),
         }
     }
 }
@@ -280,7 +321,7 @@ fn cgi(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
 }
 
 fn parse_duration(text: &str) -> Result<Duration, String> {
-    humantime_serde::re::humantime::parse_duration(text).map_err(|e| e.to_string())
+    humantime::parse_duration(text).map_err(|e| e.to_string())
 }
 
 /// One GET with a deadline on the whole exchange; the answer's status
@@ -315,5 +356,20 @@ fn healthcheck(url: &str, any_status: bool, timeout: Duration) -> ExitCode {
             eprintln!("xmlrpc-gateway healthcheck: {msg}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Every connection is a file descriptor: raise the soft limit toward the
+/// hard one, and say so when it still cannot hold `max_connections`.
+fn raise_fd_limit(max_connections: usize) {
+    let wanted = max_connections as u64 + 256;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(got) if got < wanted => tracing::warn!(
+            fd_limit = got,
+            max_connections,
+            "the open-file limit is below limits.max_connections; raise `ulimit -n` or lower the limit"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not read or raise the open-file limit"),
     }
 }

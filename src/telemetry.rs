@@ -21,3 +21,32 @@ pub fn init(format: LogFormat, level: &str) {
         LogFormat::Json => builder.json().flatten_event(true).try_init(),
     };
 }
+
+/// Config reloads so far: `(applied, refused)`. The hook point for the
+/// metrics to come; for now a counter and a log line.
+static RELOADS_OK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+static RELOADS_REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Records one config reload (SIGHUP): applied, or refused with `error`.
+pub fn record_reload(error: Option<&dyn std::fmt::Display>) {
+    use std::sync::atomic::Ordering::Relaxed;
+    match error {
+        None => {
+            let n = RELOADS_OK.fetch_add(1, Relaxed) + 1;
+            tracing::info!(
+                reloads = n,
+                "config reloaded; new calls use the new routing table"
+            );
+        }
+        Some(err) => {
+            let n = RELOADS_REFUSED.fetch_add(1, Relaxed) + 1;
+            tracing::warn!(refused = n, error = %err, "config reload refused; keeping the running routing table");
+        }
+    }
+}
+
+/// `(applied, refused)` reload counts.
+pub fn reload_counts() -> (u64, u64) {
+    use std::sync::atomic::Ordering::Relaxed;
+    (RELOADS_OK.load(Relaxed), RELOADS_REFUSED.load(Relaxed))
+}

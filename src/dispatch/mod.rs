@@ -50,7 +50,7 @@ impl Default for DispatchOptions {
             introspection: false,
             multicall: false,
             max_multicall_calls: 1000,
-            multicall_concurrency: 16,
+            multicall_concurrency: 64,
             allow_none: false,
             call_timeout: Some(Duration::from_secs(30)),
         }
@@ -99,7 +99,8 @@ impl Dispatcher {
         // system.* names are reserved: never routed, even when disabled.
         if name.starts_with("system.") {
             return self
-                .call_introspection(name, params)
+                .call_introspection(name, params, ctx)
+                .await
                 .unwrap_or_else(|| Err(CallError::NotFound(name.to_owned())));
         }
         // A panicking handler costs its caller a fault, never the connection:
@@ -159,6 +160,9 @@ impl Dispatcher {
                     .map(move |r| {
                         r.map_err(|source| match source {
                             crate::backend::BackendError::Remote(f) => CallError::Fault(f),
+                            crate::backend::BackendError::InvalidParams(msg) => {
+                                CallError::InvalidParams(msg)
+                            }
                             source => CallError::Backend { method, source },
                         })
                     })
