@@ -9,6 +9,17 @@ command -v python3 >/dev/null || need+=(python3)
 perl -MRPC::XML::Client -e 1 2>/dev/null || need+=(librpc-xml-perl)
 # lighttpd: a real CGI-capable web server for CGI mode.
 [ -x /usr/sbin/lighttpd ] || command -v lighttpd >/dev/null || need+=(lighttpd)
+# promtool: checks the Prometheus config and alert rules (scripts/check-deploy.sh).
+command -v promtool >/dev/null || need+=(prometheus)
+# venv: check-deploy.sh installs kubernetes-validate, check-jsonschema and
+# hadolint into a venv under target/.
+python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
+# strip: scripts/build-image.sh strips the image's binaries.
+command -v strip >/dev/null || need+=(binutils)
+# The compose tests: the v1 command where docker has no compose plugin.
+if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then
+  command -v docker-compose >/dev/null || need+=(docker-compose)
+fi
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
