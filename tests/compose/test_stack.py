@@ -29,6 +29,12 @@ def proxy():
     return xmlrpc.client.ServerProxy(RPC, allow_none=True)
 
 
+def once(fn):
+    """`fn(proxy)` on a connection of its own, closed afterwards."""
+    with proxy() as s:
+        return fn(s)
+
+
 def compose(*args):
     return subprocess.run(
         COMPOSE + list(args), check=True, capture_output=True, text=True
@@ -81,17 +87,19 @@ class Load:
         client = proxy()
         for _ in range(self.max_calls):
             if self.stop.is_set():
-                return
+                break
             started = time.monotonic()
             try:
                 outcome = self.call(client)
             except Exception as err:  # noqa: BLE001 - recorded and judged
                 outcome = err
+                client("close")()
                 client = proxy()  # a fresh connection after a failure
             with self.lock:
                 self.records.append((started, time.monotonic(), outcome))
             if isinstance(outcome, Exception):
                 time.sleep(0.02)
+        client("close")()
 
     def __enter__(self):
         for t in self.threads:
@@ -116,7 +124,10 @@ class Stack(unittest.TestCase):
     maxDiff = None
 
     def test_1_each_backend_kind(self):
-        s = proxy()
+        with proxy() as s:
+            self._each_backend_kind(s)
+
+    def _each_backend_kind(self, s):
         item = s.inventory.get(7)  # JSON-RPC 2.0
         self.assertEqual(item["name"], "widget-7")
         self.assertEqual(item["stock"], 70)
@@ -129,13 +140,14 @@ class Stack(unittest.TestCase):
         self.assertEqual(caught.exception.faultCode, -32303)
 
     def test_2_multicall_spans_all_backends(self):
-        m = xmlrpc.client.MultiCall(proxy())
-        m.inventory.get(1)
-        m.users.get(2)
-        m.legacy.hello("multi")
-        m.add(40, 2)
-        m.nosuch.method()
-        results = m().results
+        with proxy() as s:
+            m = xmlrpc.client.MultiCall(s)
+            m.inventory.get(1)
+            m.users.get(2)
+            m.legacy.hello("multi")
+            m.add(40, 2)
+            m.nosuch.method()
+            results = m().results
         self.assertEqual(results[0][0]["name"], "widget-1")
         self.assertEqual(results[1][0]["name"], "user-2")
         self.assertEqual(results[2], ["Hello, multi!"])
@@ -143,7 +155,7 @@ class Stack(unittest.TestCase):
         self.assertEqual(results[4]["faultCode"], -32601)
 
     def test_3_metrics_count_the_calls(self):
-        proxy().inventory.get(3)
+        once(lambda s: s.inventory.get(3))
         try:
             with urllib.request.urlopen(BASE + "/metrics", timeout=5) as response:
                 text = response.read().decode()
@@ -160,9 +172,6 @@ class Stack(unittest.TestCase):
         self.assertIn("xmlrpc_gateway_call_duration_seconds_bucket", text)
 
     def test_4_backend_outage_under_load(self):
-        def call(client):
-            return (client.inventory.get(1)["id"], client.users.get(1)["id"])
-
         def split(client):
             out = []
             for name, fn in (("inventory", lambda: client.inventory.get(1)),
@@ -184,23 +193,28 @@ class Stack(unittest.TestCase):
             # others go on, the gateway stays up.
             during = [r for r in load.snapshot() if r[0] > stopped_at + 0.5]
             self.assertTrue(during, "no calls while the backend was down")
+            codes = {}
             for _, _, outcome in during:
                 self.assertIsInstance(outcome, list, f"a call raised: {outcome!r}")
                 (_, inv), (_, usr) = outcome
                 self.assertEqual(inv, "ok")
                 self.assertTrue(is_transport_fault(usr), f"users.get: {usr!r}")
+                codes[usr.faultCode] = codes.get(usr.faultCode, 0) + 1
             self.assertEqual(inspect("gateway", "{{.State.Running}}"), "true")
-            self.assertEqual(proxy().add(1, 1), 2)
+            self.assertEqual(once(lambda s: s.add(1, 1)), 2)
 
             compose("start", "users")
-            eventually("users.get recovers", lambda: proxy().users.get(4)["id"] == 4, timeout=90)
+            restarted = time.monotonic()
+            eventually("users.get recovers", lambda: once(lambda s: s.users.get(4))["id"] == 4, 90)
+            recovered = time.monotonic() - restarted
             self.assertGreater(before, 0)
-        self.assertEqual(call(proxy()), (1, 1))
+        print(f"\n    outage: {len(during)} calls, users.get faults {codes}; "
+              f"recovered {recovered:.1f}s after start", end=" ... ")
+        self.assertEqual(once(lambda s: (s.inventory.get(1)["id"], s.users.get(1)["id"])), (1, 1))
 
     def test_5_sighup_reload(self):
-        s = proxy()
         with self.assertRaises(xmlrpc.client.Fault) as caught:
-            s.math.add(2, 3)
+            once(lambda s: s.math.add(2, 3))
         self.assertEqual(caught.exception.faultCode, -32601)
         path = os.path.join(CONFIG_DIR, "gateway.toml")
         with open(path) as f:
@@ -213,8 +227,8 @@ class Stack(unittest.TestCase):
         os.replace(tmp, path)
         subprocess.run(["docker", "kill", "-s", "HUP", container("gateway")], check=True,
                        capture_output=True)
-        self.assertEqual(eventually("math.add after reload", lambda: proxy().math.add(2, 3), 30), 5)
-        self.assertEqual(proxy().inventory.get(2)["id"], 2)
+        self.assertEqual(eventually("math.add after reload", lambda: once(lambda s: s.math.add(2, 3)), 30), 5)
+        self.assertEqual(once(lambda s: s.inventory.get(2)["id"]), 2)
 
     def test_6_sigterm_drains_in_flight_calls(self):
         # Slow calls (500 ms each) from several connections; SIGTERM lands
@@ -235,6 +249,9 @@ class Stack(unittest.TestCase):
         self.assertEqual(lost, [], "calls started before SIGTERM did not complete")
         self.assertEqual(inspect("gateway", "{{.State.ExitCode}}"), "0")
         self.assertLess(stopped - signalled, 35)
+        after = len(records) - len(before)
+        print(f"\n    drain: {len(before)} calls before SIGTERM ({len(in_flight)} in flight) all "
+              f"answered, {after} after; stopped in {stopped - signalled:.1f}s", end=" ... ")
 
 
 if __name__ == "__main__":
