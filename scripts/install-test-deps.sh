@@ -7,6 +7,8 @@ need=()
 command -v python3 >/dev/null || need+=(python3)
 # Perl RPC::XML: a second real XML-RPC client.
 perl -MRPC::XML::Client -e 1 2>/dev/null || need+=(librpc-xml-perl)
+# promtool lints /metrics; the prometheus server scrapes a gateway.
+command -v promtool >/dev/null || need+=(prometheus)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
