@@ -545,3 +545,126 @@ fn the_drain_timeout_bounds_shutdown() {
         assert!(call.join().unwrap().is_none(), "cut off at the deadline");
     }
 }
+
+/// A backend answering by method name: `ok`, `fault`, `refused`, or `slow`
+/// (never within the test's call timeout).
+struct ScriptedBackend;
+
+impl xmlrpc_gateway::backend::Backend for ScriptedBackend {
+    fn name(&self) -> &str {
+        "inventory"
+    }
+
+    fn call(
+        &self,
+        call: xmlrpc_gateway::backend::BackendCall,
+        _ctx: xmlrpc_gateway::CallContext,
+    ) -> futures_util::future::BoxFuture<
+        'static,
+        Result<xmlrpc_gateway::Value, xmlrpc_gateway::backend::BackendError>,
+    > {
+        use xmlrpc_gateway::backend::BackendError;
+        Box::pin(async move {
+            match call.method.as_str() {
+                "inv.ok" => Ok(xmlrpc_gateway::Value::Int(1)),
+                "inv.fault" => Err(BackendError::Remote(xmlrpc_gateway::Fault::new(
+                    4, "no stock",
+                ))),
+                "inv.refused" => Err(BackendError::Refused),
+                _ => {
+                    tokio::time::sleep(Duration::from_secs(60)).await;
+                    Ok(xmlrpc_gateway::Value::Nil)
+                }
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn backend_calls_are_counted_by_backend_and_error_kind() {
+    use std::sync::Arc;
+    use xmlrpc_gateway::dispatch::{DispatchOptions, Pattern, Rename, Route, Target};
+    use xmlrpc_gateway::metrics::Metrics;
+    let mut table = xmlrpc_gateway::RoutingTable::new();
+    table
+        .add(Route {
+            pattern: Pattern::parse("inv.*"),
+            target: Target::Backend {
+                backend: Arc::new(ScriptedBackend),
+                rename: Rename::Full,
+                path: None,
+                param_names: None,
+            },
+            label: "backend:inventory".to_owned(),
+            help: None,
+            signatures: None,
+            timeout: Some(Duration::from_millis(50)),
+            idempotent: false,
+        })
+        .unwrap();
+    let metrics = Metrics::new();
+    let d = xmlrpc_gateway::Dispatcher::new(table, DispatchOptions::default())
+        .with_metrics(metrics.clone());
+    let ctx = xmlrpc_gateway::CallContext::detached();
+    for name in ["inv.ok", "inv.ok", "inv.fault", "inv.refused", "inv.slow"] {
+        let _ = d.call(name, vec![], &ctx).await;
+    }
+    let (text, _) = metrics.render();
+    let v = |series: &str| sample_value(&text, series);
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_requests_total{backend="inventory"}"#),
+        5.0
+    );
+    for (kind, n) in [("fault", 1.0), ("refused", 1.0), ("cancelled", 1.0)] {
+        assert_eq!(
+            v(&format!(
+                r#"xmlrpc_gateway_backend_errors_total{{backend="inventory",kind="{kind}"}}"#
+            )),
+            n,
+            "{kind}\n{text}"
+        );
+    }
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_request_duration_seconds_count{backend="inventory"}"#),
+        5.0
+    );
+    let calls = |labels: &str| v(&format!("xmlrpc_gateway_calls_total{{{labels}}}"));
+    assert_eq!(
+        calls(r#"method="inv.*",origin="none",outcome="ok",route="backend:inventory""#),
+        2.0
+    );
+    assert_eq!(
+        calls(r#"method="inv.*",origin="handler",outcome="fault",route="backend:inventory""#),
+        1.0
+    );
+    assert_eq!(
+        calls(r#"method="inv.*",origin="backend",outcome="error",route="backend:inventory""#),
+        1.0
+    );
+    assert_eq!(
+        calls(r#"method="inv.*",origin="gateway",outcome="error",route="backend:inventory""#),
+        1.0,
+        "the slow one timed out"
+    );
+}
+
+#[test]
+fn circuit_state_and_reloads_reach_the_global_metrics() {
+    use xmlrpc_gateway::metrics::{self, CircuitState, Metrics};
+    metrics::set_backend_circuit_state("inventory", CircuitState::Open);
+    metrics::record_config_reload(false);
+    let (text, _) = Metrics::global().render();
+    assert_eq!(
+        sample_value(
+            &text,
+            r#"xmlrpc_gateway_backend_circuit_state{backend="inventory"}"#
+        ),
+        1.0
+    );
+    assert!(
+        sample_value(
+            &text,
+            r#"xmlrpc_gateway_config_reloads_total{result="error"}"#
+        ) >= 1.0
+    );
+}
