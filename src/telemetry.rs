@@ -1,4 +1,7 @@
-//! Logging setup: `tracing` to stderr as text or JSON lines.
+//! Logging setup: `tracing` to stderr as text or JSON lines. Every line
+//! logged while a request is answered carries its id: the HTTP layer opens
+//! a `request` span with a `request_id` field (text: `request{request_id=..}:`,
+//! JSON: `"span":{"request_id":..}` and `"spans":[..]`).
 
 use tracing_subscriber::EnvFilter;
 
@@ -12,7 +15,9 @@ pub fn init(format: LogFormat, level: &str) {
         .unwrap_or_else(|_| EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+        .with_writer(std::io::stderr)
+        // Colours only for a person watching; files and collectors get plain text.
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()));
     let _ = match format {
         LogFormat::Text => builder.try_init(),
         LogFormat::Json => builder.json().flatten_event(true).try_init(),

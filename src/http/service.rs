@@ -93,12 +93,14 @@ async fn handle_in_span(
             http_method = %http_method,
             path = %path,
             method = exchange.method.as_deref().unwrap_or("-"),
-            calls = %exchange.multicall_methods.join(","),
+            calls = (!exchange.multicall_methods.is_empty())
+                .then(|| exchange.multicall_methods.join(","))
+                .as_deref(),
             status,
             fault_code = exchange.fault_code,
             bytes_in = exchange.request_bytes,
             bytes_out = response_bytes,
-            duration_ms = started.elapsed().as_secs_f64() * 1000.0,
+            duration_ms = started.elapsed().as_micros() as f64 / 1000.0,
             "request"
         );
     }
