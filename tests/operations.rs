@@ -668,3 +668,33 @@ fn circuit_state_and_reloads_reach_the_global_metrics() {
         ) >= 1.0
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_embedder_can_give_the_endpoints_a_listener() {
+    use xmlrpc_gateway::{Server, ServerOptions};
+    let main = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let admin = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let server = Server::from_listener(
+        main,
+        xmlrpc_gateway::demo::handlers(),
+        ServerOptions::default(),
+    )
+    .with_admin_listener(admin)
+    .unwrap();
+    let (addr, admin_addr) = (server.local_addr().unwrap(), server.admin_addr().unwrap());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = stopped.await;
+    }));
+    let (main_health, admin_health) = tokio::task::spawn_blocking(move || {
+        (
+            get(addr, "/healthz").status,
+            get(admin_addr, "/healthz").status,
+        )
+    })
+    .await
+    .unwrap();
+    assert_eq!((main_health, admin_health), (404, 200));
+    stop.send(()).unwrap();
+    task.await.unwrap().unwrap();
+}
