@@ -9,6 +9,8 @@ command -v python3 >/dev/null || need+=(python3)
 perl -MRPC::XML::Client -e 1 2>/dev/null || need+=(librpc-xml-perl)
 # promtool lints /metrics; the prometheus server scrapes a gateway.
 command -v promtool >/dev/null || need+=(prometheus)
+# lighttpd: a real CGI-capable web server for CGI mode.
+[ -x /usr/sbin/lighttpd ] || command -v lighttpd >/dev/null || need+=(lighttpd)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

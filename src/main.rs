@@ -4,14 +4,21 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 
 use xmlrpc_gateway::backend::client::XmlRpcClient;
 use xmlrpc_gateway::backend::convert;
 use xmlrpc_gateway::config::{self, Config, ConfigError, Settings};
+use xmlrpc_gateway::http::App;
 use xmlrpc_gateway::xmlrpc::Value;
-use xmlrpc_gateway::{Server, ServerOptions, demo, telemetry};
+use xmlrpc_gateway::{Dispatcher, Server, ServerOptions, demo, telemetry};
+
+/// mimalloc returns freed memory to the OS far more readily than glibc's
+/// malloc, so RSS comes back down after a burst of large requests.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[derive(Parser)]
 #[command(
@@ -103,6 +110,7 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         Err(err) => return config_error(&err),
     };
     telemetry::init(settings.log_format, &settings.log_level);
+    raise_fd_limit(settings.http.max_connections);
     let rt = runtime();
     let result = rt.block_on(async {
         let table = config::build_table(&cfg, &demo::handlers())?;
@@ -115,10 +123,13 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         if let Some(admin) = server.admin_addr() {
             tracing::info!(listen = %admin, "serving admin endpoints");
         }
-        server
+        let reloader = tokio::spawn(reload_on_sighup(server.app(), file, env.clone()));
+        let served = server
             .run(shutdown_signal())
             .await
-            .map_err(|e| ConfigError::Load(format!("server failed: {e}")))
+            .map_err(|e| ConfigError::Load(format!("server failed: {e}")));
+        reloader.abort();
+        served
     });
     match result {
         Ok(()) => {
@@ -129,6 +140,36 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         Err(err) => {
             eprintln!("xmlrpc-gateway: {err}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// On each SIGHUP, re-reads the config (same file, same environment) and
+/// swaps in a new routing table and dispatcher. Calls in flight finish on
+/// the dispatcher they started with; a bad config is refused and logged,
+/// and the running table stays. Listener, HTTP limits, codec options and
+/// the set of forwarded header names need a restart.
+async fn reload_on_sighup(app: Arc<App>, file: Option<PathBuf>, env: HashMap<String, String>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hup = match signal(SignalKind::hangup()) {
+        Ok(hup) => hup,
+        Err(err) => {
+            tracing::warn!(error = %err, "cannot listen for SIGHUP; reload is off");
+            return;
+        }
+    };
+    while hup.recv().await.is_some() {
+        tracing::info!("SIGHUP: reloading config");
+        let built = load(file.as_deref(), None, &env).and_then(|(cfg, settings)| {
+            let table = config::build_table(&cfg, &demo::handlers())?;
+            Ok(Dispatcher::new(table, settings.dispatch))
+        });
+        match built {
+            Ok(dispatcher) => {
+                app.gateway.replace_dispatcher(dispatcher);
+                telemetry::record_reload(None);
+            }
+            Err(err) => telemetry::record_reload(Some(&err)),
         }
     }
 }
@@ -261,5 +302,20 @@ fn cgi(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
             eprintln!("xmlrpc-gateway cgi: {err}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Every connection is a file descriptor: raise the soft limit toward the
+/// hard one, and say so when it still cannot hold `max_connections`.
+fn raise_fd_limit(max_connections: usize) {
+    let wanted = max_connections as u64 + 256;
+    match rlimit::increase_nofile_limit(wanted) {
+        Ok(got) if got < wanted => tracing::warn!(
+            fd_limit = got,
+            max_connections,
+            "the open-file limit is below limits.max_connections; raise `ulimit -n` or lower the limit"
+        ),
+        Ok(_) => {}
+        Err(err) => tracing::warn!(error = %err, "could not read or raise the open-file limit"),
     }
 }

@@ -323,3 +323,24 @@ fn system_names_cannot_be_registered() {
     assert!(t.register_function("a", || 2i64).is_err());
     let _ = Arc::new(t);
 }
+
+#[tokio::test]
+async fn non_finite_doubles_are_never_sent() {
+    use xmlrpc_gateway::gateway::Gateway;
+    use xmlrpc_gateway::xmlrpc::{EncodeOptions, Limits};
+    let mut t = RoutingTable::new();
+    t.register_function("nan", || f64::NAN).unwrap();
+    let gw = Gateway::new(
+        Dispatcher::new(t, options()),
+        Limits::default(),
+        EncodeOptions::default(),
+    );
+    let body = b"<methodCall><methodName>nan</methodName></methodCall>";
+    let outcome = gw.handle(body, &CallContext::detached()).await;
+    let text = String::from_utf8(outcome.body).unwrap();
+    assert_eq!(outcome.fault_code, Some(fault::INTERNAL_ERROR));
+    assert!(
+        text.contains("non-finite") && !text.contains("NaN"),
+        "{text}"
+    );
+}

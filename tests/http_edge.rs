@@ -42,7 +42,7 @@ fn other_paths_are_404_and_other_methods_405() {
         let resp = raw(gw.addr, &post(path, &[], add_call().as_bytes()));
         assert_eq!(resp.status, 404, "{path}");
     }
-    for method in ["GET", "PUT", "DELETE", "HEAD"] {
+    for method in ["GET", "PUT", "DELETE", "OPTIONS"] {
         let req = format!("{method} /RPC2 HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n");
         let resp = raw(gw.addr, req.as_bytes());
         assert_eq!(resp.status, 405, "{method}");
@@ -297,4 +297,22 @@ fn parse_faults_for_bad_xml_and_doctype() {
             resp.text()
         );
     }
+}
+
+#[test]
+fn carriage_returns_sent_as_references_survive_the_round_trip() {
+    let gw = Gateway::start("");
+    let resp = raw(
+        gw.addr,
+        &post(
+            "/RPC2",
+            &[],
+            call_xml("echo", &["<string>a&#13;&#10;b</string>"]).as_bytes(),
+        ),
+    );
+    assert!(
+        resp.text().contains("<string>a&#13;\nb</string>"),
+        "{}",
+        resp.text()
+    );
 }

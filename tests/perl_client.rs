@@ -24,7 +24,7 @@ $r = call('echo', RPC::XML::datetime_iso8601->new('20260102T03:04:05'));
 print "dt ", $r->value, "\n";
 $r = call('system.listMethods');          print "methods ", scalar(@{$r->value}), "\n";
 $r = call('system.multicall', [ { methodName => 'add', params => [1, 1] }, { methodName => 'nosuch', params => [] } ]);
-print "multi ", $r->value->[0][0], " ", $r->value->[1]{faultCode}, "\n";
+my $m = $r->value; print "multi ", $m->[0][0], " ", $m->[1]{faultCode}, "\n";
 "#;
 
 #[test]

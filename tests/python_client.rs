@@ -81,6 +81,6 @@ print(xc.ServerProxy(os.environ["URL"]).echo("caf\u00e9 \u2603") == "caf\u00e9 \
     );
     assert_eq!(
         out.trim(),
-        "<?xml version=\"1.0\" encoding=\"ISO-8859-1\"\nTrue\nTrue"
+        "<?xml version=\"1.0\" encoding=\"iso-8859-1\"\nTrue\nTrue"
     );
 }

@@ -1,6 +1,7 @@
-//! The outbound HTTP client (one pooled `reqwest::Client` per process) and
-//! an XML-RPC client on it, used by the `xmlrpc` backend kind and by the
-//! `call` subcommand.
+//! The outbound HTTP client (a pooled `reqwest::Client`: one per process for
+//! the CLI, one per configured backend so each has its own connect timeout
+//! and pool), sending with retries, and an XML-RPC client on it, used by the
+//! `xmlrpc` backend kind and by the `call` subcommand.
 
 use std::sync::OnceLock;
 use std::time::Duration;
@@ -15,22 +16,28 @@ use crate::xmlrpc::{self, EncodeOptions, Limits, Value};
 /// Answers larger than this are refused (after gunzip too).
 pub const MAX_RESPONSE_BYTES: usize = 64 << 20;
 
-/// The process-wide pooled client. TLS uses rustls with the ring provider.
+/// The settings every outbound client shares. TLS uses rustls with the ring
+/// provider.
+pub fn client_builder(max_idle_per_host: usize) -> reqwest::ClientBuilder {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    let mut headers = HeaderMap::new();
+    headers.insert(
+        USER_AGENT,
+        HeaderValue::from_static(concat!("xmlrpc-gateway/", env!("CARGO_PKG_VERSION"))),
+    );
+    reqwest::Client::builder()
+        .default_headers(headers)
+        .pool_idle_timeout(Duration::from_secs(60))
+        .pool_max_idle_per_host(max_idle_per_host)
+        .tcp_nodelay(true)
+}
+
+/// The process-wide pooled client.
 pub fn http_client() -> reqwest::Client {
     static CLIENT: OnceLock<reqwest::Client> = OnceLock::new();
     CLIENT
         .get_or_init(|| {
-            let _ = rustls::crypto::ring::default_provider().install_default();
-            let mut headers = HeaderMap::new();
-            headers.insert(
-                USER_AGENT,
-                HeaderValue::from_static(concat!("xmlrpc-gateway/", env!("CARGO_PKG_VERSION"))),
-            );
-            reqwest::Client::builder()
-                .default_headers(headers)
-                .pool_idle_timeout(Duration::from_secs(60))
-                .pool_max_idle_per_host(64)
-                .tcp_nodelay(true)
+            client_builder(64)
                 .connect_timeout(Duration::from_secs(5))
                 .build()
                 .expect("the HTTP client's static settings are valid")
@@ -38,11 +45,38 @@ pub fn http_client() -> reqwest::Client {
         .clone()
 }
 
+/// Pause before retry number `attempt` (1-based): 50 ms, 100 ms, 200 ms...
+pub fn backoff(attempt: u32) -> Duration {
+    Duration::from_millis(50u64 << attempt.saturating_sub(1).min(5))
+}
+
+/// Sends a request, trying again up to `retries` times when the failure
+/// happened before anything was sent (connection refused, connect
+/// timeout). `build` makes a fresh request for each attempt.
+pub async fn send(
+    build: impl Fn() -> reqwest::RequestBuilder,
+    retries: u32,
+) -> Result<reqwest::Response, BackendError> {
+    let mut attempt = 0;
+    loop {
+        match build().send().await {
+            Ok(response) => return Ok(response),
+            Err(err) if err.is_connect() && attempt < retries => {
+                attempt += 1;
+                tracing::debug!(error = %err, attempt, "connect failed; retrying");
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            Err(err) => return Err(classify(&err)),
+        }
+    }
+}
+
 /// Maps a transport failure to its kind.
 pub fn classify(err: &reqwest::Error) -> BackendError {
     if err.is_timeout() {
         BackendError::Timeout
     } else if err.is_connect() {
+        // Refused, reset, unreachable, or no such host: nothing was sent.
         BackendError::Refused
     } else {
         BackendError::Transport(err.to_string())
@@ -97,6 +131,12 @@ impl XmlRpcClient {
         self
     }
 
+    /// Uses `http` (e.g. a backend's own client) instead of the process-wide one.
+    pub fn with_http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = http;
+        self
+    }
+
     /// Calls `method`; a fault answer is `BackendError::Remote`.
     pub async fn call(
         &self,
@@ -104,23 +144,38 @@ impl XmlRpcClient {
         params: &[Value],
         extra: &HeaderMap,
     ) -> Result<Value, BackendError> {
+        self.call_with_retries(method, params, extra, 0).await
+    }
+
+    /// Calls `method`, retrying a failure to connect up to `retries` times.
+    pub async fn call_with_retries(
+        &self,
+        method: &str,
+        params: &[Value],
+        extra: &HeaderMap,
+        retries: u32,
+    ) -> Result<Value, BackendError> {
         let opts = EncodeOptions {
             allow_none: true,
             ..EncodeOptions::default()
         };
         let body = xmlrpc::encode_call(method, params, &opts)
+            .map(bytes::Bytes::from)
             .map_err(|e| BackendError::Transport(e.to_string()))?;
-        let mut request = self
-            .http
-            .post(self.url.clone())
-            .header(CONTENT_TYPE, "text/xml")
-            .header(ACCEPT_ENCODING, "gzip")
-            .headers(extra.clone())
-            .body(body);
-        if let Some(timeout) = self.timeout {
-            request = request.timeout(timeout);
-        }
-        let response = request.send().await.map_err(|e| classify(&e))?;
+        let build = || {
+            let mut request = self
+                .http
+                .post(self.url.clone())
+                .header(CONTENT_TYPE, "text/xml")
+                .header(ACCEPT_ENCODING, "gzip")
+                .headers(extra.clone())
+                .body(body.clone());
+            if let Some(timeout) = self.timeout {
+                request = request.timeout(timeout);
+            }
+            request
+        };
+        let response = send(build, retries).await?;
         let status = response.status();
         if !status.is_success() {
             return Err(BackendError::Status(status.as_u16(), None));

@@ -15,6 +15,8 @@
 //!
 //! JSON integers beyond i64 become doubles; a double with no fraction stays a
 //! double only if JSON wrote it with one (`2.0`), which serde_json keeps.
+//! Member order is kept both ways (serde_json's `preserve_order`). What
+//! cannot round-trip is listed in docs/json-mapping.md.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -137,11 +139,176 @@ pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
                 b'-' => -1,
                 _ => return Err(bad()),
             };
+            // Exactly `HH:MM`, minutes below 60.
+            let two = |s: &str| {
+                (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
+                    .then(|| s.parse::<i16>().ok())
+                    .flatten()
+                    .ok_or_else(bad)
+            };
             let (h, m) = rest[1..].split_once(':').ok_or_else(bad)?;
-            let h: i16 = h.parse().map_err(|_| bad())?;
-            let m: i16 = m.parse().map_err(|_| bad())?;
+            let (h, m) = (two(h)?, two(m)?);
+            if m >= 60 {
+                return Err(bad());
+            }
             Some(sign * (h * 60 + m))
         }
     };
     if dt.is_valid() { Ok(dt) } else { Err(bad()) }
+}
+
+#[cfg(test)]
+mod tests {
+    //! One test per row of the mapping table (docs/json-mapping.md), both
+    //! ways, and the cases that cannot round-trip.
+
+    use super::*;
+    use serde_json::json;
+
+    fn back(text: &str) -> Value {
+        from_json(serde_json::from_str(text).unwrap()).unwrap()
+    }
+
+    fn out(value: &Value) -> String {
+        serde_json::to_string(&to_json(value)).unwrap()
+    }
+
+    #[test]
+    fn integers_and_i8() {
+        assert_eq!(out(&Value::Int(42)), "42");
+        assert_eq!(out(&Value::Int(1 << 40)), "1099511627776");
+        assert_eq!(out(&Value::Int(i64::MIN)), "-9223372036854775808");
+        assert_eq!(back("42"), Value::Int(42));
+        assert_eq!(back("-9223372036854775808"), Value::Int(i64::MIN));
+        assert_eq!(back("9223372036854775807"), Value::Int(i64::MAX));
+        // Beyond i64: a double (precision lost).
+        assert_eq!(
+            back("9223372036854775808"),
+            Value::Double(9.223372036854776e18)
+        );
+        // Beyond f64, serde_json refuses the document (the backend's answer is a bad body).
+        assert!(serde_json::from_str::<Json>("1e400").is_err());
+    }
+
+    #[test]
+    fn doubles() {
+        assert_eq!(out(&Value::Double(2.5)), "2.5");
+        assert_eq!(
+            out(&Value::Double(2.0)),
+            "2.0",
+            "a whole double keeps its fraction"
+        );
+        assert_eq!(back("2.0"), Value::Double(2.0));
+        assert_eq!(back("1e3"), Value::Double(1000.0));
+        assert_eq!(back("-0.5"), Value::Double(-0.5));
+        // Not finite: JSON has no spelling for it.
+        assert_eq!(to_json(&Value::Double(f64::NAN)), Json::Null);
+        assert_eq!(to_json(&Value::Double(f64::INFINITY)), Json::Null);
+    }
+
+    #[test]
+    fn booleans_strings_nil() {
+        assert_eq!(out(&Value::Bool(true)), "true");
+        assert_eq!(back("false"), Value::Bool(false));
+        assert_eq!(out(&Value::String("é<&>\"".into())), "\"é<&>\\\"\"");
+        assert_eq!(back("\"a\\u0000b\""), Value::String("a\u{0}b".into()));
+        assert_eq!(out(&Value::Nil), "null");
+        assert_eq!(back("null"), Value::Nil);
+    }
+
+    #[test]
+    fn arrays_and_structs_keep_order() {
+        let s = Value::structure([("b", Value::Int(1)), ("a", Value::Array(vec![Value::Nil]))]);
+        assert_eq!(out(&s), r#"{"b":1,"a":[null]}"#);
+        assert_eq!(back(r#"{"b":1,"a":[null]}"#), s);
+        assert_eq!(
+            back("[1,\"x\",[]]"),
+            Value::Array(vec![1.into(), "x".into(), Value::Array(vec![])])
+        );
+    }
+
+    #[test]
+    fn empty_struct_and_empty_array_stay_apart() {
+        assert_eq!(out(&Value::Struct(Struct::new())), "{}");
+        assert_eq!(out(&Value::Array(vec![])), "[]");
+        assert_eq!(back("{}"), Value::Struct(Struct::new()));
+        assert_eq!(back("[]"), Value::Array(vec![]));
+    }
+
+    #[test]
+    fn datetimes() {
+        let mut dt = DateTime::new(1998, 7, 17, 14, 8, 55).unwrap();
+        assert_eq!(out(&Value::DateTime(dt)), "\"1998-07-17T14:08:55\"");
+        assert_eq!(
+            back(r#"{"$datetime":"1998-07-17T14:08:55"}"#),
+            Value::DateTime(dt)
+        );
+        assert_eq!(
+            back(r#"{"$datetime":"19980717T14:08:55"}"#),
+            Value::DateTime(dt)
+        );
+        dt.nanos = 250_000_000;
+        dt.offset_minutes = Some(-330);
+        assert_eq!(
+            out(&Value::DateTime(dt)),
+            "\"1998-07-17T14:08:55.25-05:30\""
+        );
+        assert_eq!(
+            back(r#"{"$datetime":"1998-07-17T14:08:55.25-05:30"}"#),
+            Value::DateTime(dt)
+        );
+        dt.offset_minutes = Some(0);
+        assert_eq!(
+            back(r#"{"$datetime":"1998-07-17T14:08:55.25Z"}"#),
+            Value::DateTime(dt)
+        );
+        for bad in [
+            "1998-07-17",
+            "1998-13-17T14:08:55",
+            "1998-02-30T14:08:55",
+            "1998-07-17T14:08:55+05:75",
+            "1998-07-17T14:08:55+5:30",
+            "1998-07-17T14:08:55+05:-3",
+            "1998-07-17T14:08:55.",
+            "1998-07-17T14:08:55junk",
+            "1998-07-17T14é08:55",
+        ] {
+            assert!(parse_datetime(bad).is_err(), "{bad}");
+            assert!(from_json(json!({ "$datetime": bad })).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn base64() {
+        assert_eq!(out(&Value::Base64(b"hi\x00\xff".to_vec())), "\"aGkA/w==\"");
+        assert_eq!(
+            back(r#"{"$base64":"aGkA/w=="}"#),
+            Value::Base64(b"hi\x00\xff".to_vec())
+        );
+        assert_eq!(back(r#"{"$base64":""}"#), Value::Base64(vec![]));
+        assert!(from_json(json!({"$base64": "not base64!"})).is_err());
+    }
+
+    #[test]
+    fn what_does_not_round_trip() {
+        // dateTime and base64 go out as plain strings and come back as strings.
+        let dt = Value::DateTime(DateTime::new(2024, 2, 29, 0, 0, 0).unwrap());
+        assert_eq!(
+            from_json(to_json(&dt)).unwrap(),
+            Value::String("2024-02-29T00:00:00".into())
+        );
+        let b = Value::Base64(b"x".to_vec());
+        assert_eq!(
+            from_json(to_json(&b)).unwrap(),
+            Value::String("eA==".into())
+        );
+        // A marker with other members, or a non-string value, is a struct.
+        assert_eq!(back(r#"{"$base64":"eA==","x":1}"#).type_name(), "struct");
+        assert_eq!(back(r#"{"$datetime":5}"#).type_name(), "struct");
+        // Non-finite doubles become null; huge integers become doubles.
+        assert_eq!(
+            from_json(to_json(&Value::Double(f64::NAN))).unwrap(),
+            Value::Nil
+        );
+    }
 }

@@ -102,11 +102,7 @@ impl Config {
                 body_read_timeout: nonzero(l.body_read_timeout),
                 max_connections: l.max_connections,
                 drain_timeout: l.drain_timeout,
-                forward_headers: s
-                    .forward_headers
-                    .iter()
-                    .map(|h| h.to_ascii_lowercase())
-                    .collect(),
+                forward_headers: self.forward_header_candidates(),
                 admin,
             },
             dispatch: DispatchOptions {
@@ -184,6 +180,22 @@ impl Config {
             ready_path: a.ready_path.clone(),
         })
     }
+
+    /// Every client header name some backend may receive (lower case):
+    /// `server.forward_headers` plus each backend's `forward_headers`. The
+    /// HTTP edge passes these on; each backend keeps only its own allowlist.
+    pub fn forward_header_candidates(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .server
+            .forward_headers
+            .iter()
+            .chain(self.backends.values().flat_map(|b| &b.forward_headers))
+            .map(|h| h.to_ascii_lowercase())
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
 }
 
 /// Builds the routing table from `[[routes]]`: handler routes take their
@@ -192,7 +204,7 @@ impl Config {
 pub fn build_table(config: &Config, handlers: &RoutingTable) -> Result<RoutingTable, ConfigError> {
     let mut backends: HashMap<&str, Arc<dyn Backend>> = HashMap::new();
     for (name, cfg) in &config.backends {
-        let built = backend::from_config(name, cfg)
+        let built = backend::from_config(name, cfg, &config.server.forward_headers)
             .map_err(|msg| ConfigError::invalid(format!("backends.{name}"), msg))?;
         backends.insert(name.as_str(), built);
     }

@@ -96,8 +96,8 @@ impl Default for LimitsConfig {
             max_elements: 500_000,
             max_string_bytes: 8 << 20,
             max_multicall_calls: 1000,
-            multicall_concurrency: 16,
-            max_connections: 1024,
+            multicall_concurrency: 64,
+            max_connections: 10_000,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Duration::from_secs(30),
             call_timeout: Duration::from_secs(30),
@@ -153,15 +153,84 @@ impl Default for AdminConfig {
     }
 }
 
-/// `[backends.NAME]`: a service behind the gateway.
+/// `[backends.NAME]`: a service behind the gateway. Every key but `kind`
+/// and `url` has a safe default.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackendConfig {
     /// `jsonrpc`, `json` or `xmlrpc`.
     pub kind: String,
     pub url: String,
-    #[serde(default, with = "humantime_serde")]
-    pub timeout: Option<Duration>,
+    /// Bound on one call: waiting for a slot, connecting, sending and
+    /// reading the answer (default 30s).
+    #[serde(default = "default_backend_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Bound on opening a connection (default 5s). Each backend has its own
+    /// HTTP client (and connection pool) so that this can differ.
+    #[serde(default = "default_connect_timeout", with = "humantime_serde")]
+    pub connect_timeout: Duration,
+    /// Requests in flight to this backend; more wait (default 64).
+    #[serde(default = "default_max_concurrency")]
+    pub max_concurrency: usize,
+    /// Extra headers sent with every request. A value written `${NAME}` is
+    /// taken from the environment given to [`Config::load`].
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// Client header names passed on to this backend (default none), on top
+    /// of `server.forward_headers`.
+    #[serde(default)]
+    pub forward_headers: Vec<String>,
+    /// Extra attempts for `idempotent` routes after a failure to connect
+    /// (default 2).
+    #[serde(default = "default_retries")]
+    pub retries: u32,
+    #[serde(default)]
+    pub circuit_breaker: CircuitBreakerConfig,
+    /// json backends: the HTTP method (default POST).
+    #[serde(default = "default_http_method")]
+    pub http_method: String,
+}
+
+fn default_backend_timeout() -> Duration {
+    Duration::from_secs(30)
+}
+
+fn default_connect_timeout() -> Duration {
+    Duration::from_secs(5)
+}
+
+fn default_max_concurrency() -> usize {
+    64
+}
+
+fn default_retries() -> u32 {
+    2
+}
+
+fn default_http_method() -> String {
+    "POST".to_owned()
+}
+
+/// `[backends.NAME.circuit_breaker]`.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CircuitBreakerConfig {
+    /// Consecutive failures that open the circuit (default 5; 0 turns the
+    /// breaker off).
+    pub failures: u32,
+    /// How long the circuit stays open before one probe call is let through
+    /// (default 10s).
+    #[serde(with = "humantime_serde")]
+    pub open_for: Duration,
+}
+
+impl Default for CircuitBreakerConfig {
+    fn default() -> Self {
+        CircuitBreakerConfig {
+            failures: 5,
+            open_for: Duration::from_secs(10),
+        }
+    }
 }
 
 /// `[[routes]]`: a method pattern and where it goes.

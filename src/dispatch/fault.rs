@@ -57,6 +57,7 @@ fn backend_fault(method: &str, err: &BackendError) -> Fault {
         BackendError::BadBody(_) => TRANSPORT_BAD_BODY,
         BackendError::Refused => TRANSPORT_REFUSED,
         BackendError::Transport(_) => TRANSPORT_ERROR,
+        BackendError::InvalidParams(msg) => return Fault::new(INVALID_PARAMS, msg.clone()),
     };
     let detail = match err {
         BackendError::Status(status, Some(msg)) => {

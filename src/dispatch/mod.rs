@@ -53,7 +53,7 @@ impl Default for DispatchOptions {
             introspection: false,
             multicall: false,
             max_multicall_calls: 1000,
-            multicall_concurrency: 16,
+            multicall_concurrency: 64,
             allow_none: false,
             call_timeout: Some(Duration::from_secs(30)),
         }
@@ -184,18 +184,28 @@ impl Dispatcher {
         // system.* names are reserved: never routed, even when disabled.
         if name.starts_with("system.") {
             return self
-                .call_introspection(name, params)
+                .call_introspection(name, params, ctx)
+                .await
                 .unwrap_or_else(|| Err(CallError::NotFound(name.to_owned())));
         }
-        let (future, timeout) = match self.table.resolve(name) {
-            Resolved::Route(route) => (self.start_route(route, name, params, ctx), route.timeout),
-            Resolved::Instance(instance) => match instance.dispatch(name, params, ctx.clone()) {
-                Some(future) => (future, None),
-                None => return Err(CallError::NotFound(name.to_owned())),
-            },
-            Resolved::NotFound => return Err(CallError::NotFound(name.to_owned())),
+        // A panicking handler costs its caller a fault, never the connection:
+        // guard both the synchronous start (plain functions run there) and
+        // the future.
+        let started =
+            std::panic::catch_unwind(AssertUnwindSafe(|| match self.table.resolve(name) {
+                Resolved::Route(route) => {
+                    Some((self.start_route(route, name, params, ctx), route.timeout))
+                }
+                Resolved::Instance(instance) => instance
+                    .dispatch(name, params, ctx.clone())
+                    .map(|f| (f, None)),
+                Resolved::NotFound => None,
+            }));
+        let (future, timeout) = match started {
+            Ok(Some(started)) => started,
+            Ok(None) => return Err(CallError::NotFound(name.to_owned())),
+            Err(_) => return Err(CallError::Internal("handler panicked".to_owned())),
         };
-        // A panicking handler costs its caller a fault, never the connection.
         let guarded = AssertUnwindSafe(future)
             .catch_unwind()
             .map(|r| r.unwrap_or_else(|_| Err(CallError::Internal("handler panicked".to_owned()))));
@@ -242,6 +252,9 @@ impl Dispatcher {
                         }
                         r.map_err(|source| match source {
                             crate::backend::BackendError::Remote(f) => CallError::Fault(f),
+                            crate::backend::BackendError::InvalidParams(msg) => {
+                                CallError::InvalidParams(msg)
+                            }
                             source => CallError::Backend { method, source },
                         })
                     })

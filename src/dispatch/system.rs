@@ -8,7 +8,7 @@ use super::Dispatcher;
 use super::context::CallContext;
 use super::error::CallError;
 use super::fault;
-use super::table::Resolved;
+use super::table::{Pattern, Rename, Resolved, Route, RoutingTable, Target};
 use crate::xmlrpc::{Fault, Value};
 
 pub const LIST_METHODS: &str = "system.listMethods";
@@ -71,45 +71,109 @@ impl Dispatcher {
 
     /// Runs an introspection method, or `None` when `name` is not one that
     /// is enabled.
-    pub(super) fn call_introspection(
+    pub(super) async fn call_introspection(
         &self,
         name: &str,
         params: Vec<Value>,
+        ctx: &CallContext,
     ) -> Option<Result<Value, CallError>> {
         let method = self.system_method(name)?;
         Some(match method.name {
-            LIST_METHODS => no_params(name, &params).map(|()| self.list_methods()),
-            METHOD_HELP => one_string(name, params).map(|m| Value::String(self.method_help(&m))),
-            METHOD_SIGNATURE => one_string(name, params).map(|m| self.method_signature(&m)),
+            LIST_METHODS => match no_params(name, &params) {
+                Ok(()) => Ok(self.list_methods(ctx).await),
+                Err(err) => Err(err),
+            },
+            METHOD_HELP => match one_string(name, params) {
+                Ok(m) => Ok(Value::String(self.method_help(&m, ctx).await)),
+                Err(err) => Err(err),
+            },
+            METHOD_SIGNATURE => match one_string(name, params) {
+                Ok(m) => Ok(self.method_signature(&m, ctx).await),
+                Err(err) => Err(err),
+            },
             _ => return None,
         })
     }
 
-    /// Sorted names: exact routes, the instance's own list, system methods.
-    pub fn list_methods(&self) -> Value {
+    /// Sorted names: exact routes, the instance's own list, system methods,
+    /// and the methods of xmlrpc backends behind prefix and `*` routes that
+    /// the route actually sends there.
+    pub async fn list_methods(&self, ctx: &CallContext) -> Value {
         let table = &self.table;
         let mut names: Vec<String> = table.exact_names().map(str::to_owned).collect();
         if let Some(instance) = table.instance() {
             names.extend(instance.list_methods());
         }
         names.extend(self.system_methods().map(|m| m.name.to_owned()));
+        names.extend(self.backend_methods(ctx).await);
         names.sort();
         names.dedup();
         Value::Array(names.into_iter().map(Value::String).collect())
     }
 
-    fn method_help(&self, name: &str) -> String {
+    /// Asks every backend behind a prefix or `*` route for its methods (all
+    /// at once); a backend that fails is logged and skipped.
+    async fn backend_methods(&self, ctx: &CallContext) -> Vec<String> {
+        let asks = self.table.routes().filter_map(|route| {
+            let Target::Backend {
+                backend, rename, ..
+            } = &route.target
+            else {
+                return None;
+            };
+            if matches!(route.pattern, Pattern::Exact(_)) || matches!(rename, Rename::To(_)) {
+                return None;
+            }
+            let future = backend.list_methods(ctx.clone())?;
+            Some(async move { (route, backend.name().to_owned(), future.await) })
+        });
+        let answers = futures_util::future::join_all(asks).await;
+        let mut names = Vec::new();
+        for (route, backend, answer) in answers {
+            let listed = match answer {
+                Ok(listed) => listed,
+                Err(err) => {
+                    tracing::warn!(
+                        request_id = %ctx.request_id,
+                        backend = %backend,
+                        kind = err.kind(),
+                        error = %err,
+                        "backend system.listMethods failed; its methods are not listed"
+                    );
+                    continue;
+                }
+            };
+            names.extend(client_names(&self.table, route, listed));
+        }
+        names
+    }
+
+    async fn method_help(&self, name: &str, ctx: &CallContext) -> String {
         if let Some(m) = self.system_method(name) {
             return m.help.to_owned();
         }
         match self.table.resolve(name) {
-            Resolved::Route(route) => route.help.clone().unwrap_or_default(),
+            Resolved::Route(route) => {
+                if let Some(help) = &route.help {
+                    return help.clone();
+                }
+                let Target::Backend { backend, .. } = &route.target else {
+                    return String::new();
+                };
+                let Some(ask) = backend.method_help(&route.target_name(name), ctx.clone()) else {
+                    return String::new();
+                };
+                ask.await.unwrap_or_else(|err| {
+                    tracing::warn!(request_id = %ctx.request_id, backend = backend.name(), method = name, error = %err, "backend system.methodHelp failed");
+                    String::new()
+                })
+            }
             Resolved::Instance(instance) => instance.method_help(name).unwrap_or_default(),
             Resolved::NotFound => String::new(),
         }
     }
 
-    fn method_signature(&self, name: &str) -> Value {
+    async fn method_signature(&self, name: &str, ctx: &CallContext) -> Value {
         let rows: Option<Vec<Vec<String>>> = if let Some(m) = self.system_method(name) {
             Some(
                 m.signatures
@@ -119,7 +183,23 @@ impl Dispatcher {
             )
         } else {
             match self.table.resolve(name) {
-                Resolved::Route(route) => route.signatures(),
+                Resolved::Route(route) => match (route.signatures(), &route.target) {
+                    (Some(rows), _) => Some(rows),
+                    (None, Target::Backend { backend, .. }) => {
+                        if let Some(ask) =
+                            backend.method_signature(&route.target_name(name), ctx.clone())
+                        {
+                            match ask.await {
+                                Ok(value) => return value,
+                                Err(err) => {
+                                    tracing::warn!(request_id = %ctx.request_id, backend = backend.name(), method = name, error = %err, "backend system.methodSignature failed");
+                                }
+                            }
+                        }
+                        None
+                    }
+                    (None, Target::Handler(_)) => None,
+                },
                 _ => None,
             }
         };
@@ -184,6 +264,31 @@ impl Dispatcher {
             Err(err) => self.fault_for(&name, &err, ctx).to_value(),
         }
     }
+}
+
+/// The names a client would call to reach `listed` (a backend's own method
+/// names) through `route`: prefixed back when the route strips its prefix,
+/// and kept only when the table really sends that name to this route.
+fn client_names(table: &RoutingTable, route: &Route, listed: Vec<String>) -> Vec<String> {
+    let strip = matches!(
+        &route.target,
+        Target::Backend {
+            rename: Rename::StripPrefix,
+            ..
+        }
+    );
+    listed
+        .into_iter()
+        .filter(|name| !name.starts_with("system."))
+        .map(|name| match (&route.pattern, strip) {
+            (Pattern::Prefix(prefix), true) => format!("{prefix}{name}"),
+            _ => name,
+        })
+        .filter(|name| {
+            !name.starts_with("system.")
+                && matches!(table.resolve(name), Resolved::Route(r) if std::ptr::eq(r, route))
+        })
+        .collect()
 }
 
 /// Splits a multicall entry into name and params. A missing `params` member

@@ -61,7 +61,7 @@ impl Default for HttpOptions {
             log_requests: true,
             header_read_timeout: Duration::from_secs(10),
             body_read_timeout: Some(Duration::from_secs(30)),
-            max_connections: 1024,
+            max_connections: 10_000,
             drain_timeout: Duration::from_secs(30),
             forward_headers: Vec::new(),
             admin: AdminOptions::default(),

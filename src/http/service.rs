@@ -92,10 +92,10 @@ async fn handle_in_span(
             peer = %peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
             http_method = %http_method,
             path = %path,
-            method = exchange.method.as_deref().unwrap_or("-"),
+            method = %exchange.method.as_deref().unwrap_or("-"),
             calls = (!exchange.multicall_methods.is_empty())
                 .then(|| exchange.multicall_methods.join(","))
-                .as_deref(),
+                .map(tracing::field::display),
             status,
             fault_code = exchange.fault_code,
             bytes_in = exchange.request_bytes,

@@ -144,11 +144,10 @@ pub(crate) struct BadByte(pub usize);
 /// becomes the `i`-th character of the output.
 pub(crate) fn to_utf8(input: &[u8], charset: Charset) -> Result<Cow<'_, [u8]>, BadByte> {
     match charset {
-        Charset::Utf8 => Ok(Cow::Borrowed(input)),
-        Charset::Ascii => match input.iter().position(|b| !b.is_ascii()) {
-            Some(i) => Err(BadByte(i)),
-            None => Ok(Cow::Borrowed(input)),
-        },
+        // Clients that declare US-ASCII and send UTF-8 anyway are common
+        // (Perl's RPC::XML does): ASCII is a subset of UTF-8, so read such
+        // documents as UTF-8 and let its validation catch real garbage.
+        Charset::Utf8 | Charset::Ascii => Ok(Cow::Borrowed(input)),
         Charset::Latin1 => Ok(Cow::Owned(
             input
                 .iter()
@@ -226,8 +225,9 @@ mod tests {
     }
 
     #[test]
-    fn ascii_rejects_high_bytes() {
-        assert_eq!(to_utf8(b"ab\xe9", Charset::Ascii), Err(BadByte(2)));
+    fn ascii_declared_documents_are_read_as_utf8() {
+        let text = "caf\u{e9}".as_bytes();
+        assert_eq!(to_utf8(text, Charset::Ascii), Ok(Cow::Borrowed(text)));
     }
 
     #[test]

@@ -45,8 +45,10 @@ class Echo(unittest.TestCase):
                   "esc <&> \"quotes\" 'apos'", "ünïcødé ☃ 𝄞", 0.1, -1.5e300, 1e-300]:
             self.assertEqual(self.roundtrip(v), v)
 
-    def test_carriage_return_survives(self):
-        self.assertEqual(self.roundtrip("a\r\nb\rc"), "a\r\nb\rc")
+    def test_carriage_returns_follow_xml_line_end_rules(self):
+        # Python's client sends CR raw, and XML parsers must turn CR LF and
+        # CR into LF; a CR sent as &#13; survives (see tests/http_edge.rs).
+        self.assertEqual(self.roundtrip("a\r\nb\rc"), "a\nb\nc")
 
     def test_datetime_and_binary(self):
         dt = datetime.datetime(1998, 7, 17, 14, 8, 55)
@@ -68,6 +70,12 @@ class Echo(unittest.TestCase):
     def test_large_value_comes_back_gzipped_and_whole(self):
         big = ["x" * 100] * 500
         self.assertEqual(self.roundtrip(big), big)
+
+    def test_requests_in_legacy_encodings(self):
+        # ServerProxy(encoding=...) declares and encodes the request in it.
+        self.assertEqual(xc.ServerProxy(URL, encoding="iso-8859-1").echo("caf\u00e9 \u00ff"), "caf\u00e9 \u00ff")
+        self.assertEqual(xc.ServerProxy(URL, encoding="windows-1252").echo("\u20ac \u2019"), "\u20ac \u2019")
+        self.assertEqual(xc.ServerProxy(URL, encoding="us-ascii").echo("plain"), "plain")
 
     def test_gzip_request(self):
         t = xc.Transport()

@@ -1,0 +1,230 @@
+//! Protecting a backend: the circuit breaker (closed -> open after N
+//! consecutive failures -> half-open after a pause, where one probe call
+//! decides) and the limit on requests in flight. No I/O here.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::{Semaphore, SemaphorePermit};
+use tokio::time::Instant;
+
+use super::BackendError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum State {
+    Closed {
+        failures: u32,
+    },
+    Open {
+        until: Instant,
+    },
+    /// One probe call is in flight; others are refused until it ends.
+    HalfOpen,
+}
+
+/// A per-backend circuit breaker. `failures == 0` turns it off.
+#[derive(Debug)]
+pub struct Breaker {
+    failures_to_open: u32,
+    open_for: Duration,
+    state: Mutex<State>,
+}
+
+impl Breaker {
+    pub fn new(failures_to_open: u32, open_for: Duration) -> Self {
+        Breaker {
+            failures_to_open,
+            open_for,
+            state: Mutex::new(State::Closed { failures: 0 }),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Lets a call through (`Some`), or refuses it while the circuit is
+    /// open. The ticket must be given the call's outcome; a ticket dropped
+    /// unrecorded (the call was cancelled) counts as a failure for a probe.
+    pub fn admit(self: &Arc<Self>) -> Option<Ticket> {
+        if self.failures_to_open == 0 {
+            return Some(Ticket::new(self, false));
+        }
+        let mut state = self.lock();
+        match *state {
+            State::Closed { .. } => Some(Ticket::new(self, false)),
+            State::Open { until } if Instant::now() >= until => {
+                *state = State::HalfOpen;
+                Some(Ticket::new(self, true))
+            }
+            State::Open { .. } | State::HalfOpen => None,
+        }
+    }
+
+    /// Whether calls are currently refused.
+    pub fn is_open(&self) -> bool {
+        matches!(*self.lock(), State::Open { until } if Instant::now() < until)
+    }
+
+    fn on_success(&self) {
+        *self.lock() = State::Closed { failures: 0 };
+    }
+
+    fn on_failure(&self, probe: bool) {
+        let mut state = self.lock();
+        let open = State::Open {
+            until: Instant::now() + self.open_for,
+        };
+        *state = match *state {
+            _ if probe => open,
+            State::Closed { failures } if failures + 1 >= self.failures_to_open => open,
+            State::Closed { failures } => State::Closed {
+                failures: failures + 1,
+            },
+            // A call admitted before the circuit opened: already open.
+            other => other,
+        };
+    }
+}
+
+/// One admitted call.
+#[derive(Debug)]
+pub struct Ticket {
+    breaker: Arc<Breaker>,
+    probe: bool,
+    recorded: bool,
+}
+
+impl Ticket {
+    fn new(breaker: &Arc<Breaker>, probe: bool) -> Self {
+        Ticket {
+            breaker: breaker.clone(),
+            probe,
+            recorded: false,
+        }
+    }
+
+    /// Records the call's outcome: `None` for success.
+    pub fn record(mut self, err: Option<&BackendError>) {
+        self.recorded = true;
+        if self.breaker.failures_to_open == 0 {
+            return;
+        }
+        match err {
+            Some(err) if err.is_service_failure() => self.breaker.on_failure(self.probe),
+            _ => self.breaker.on_success(),
+        }
+    }
+}
+
+impl Drop for Ticket {
+    fn drop(&mut self) {
+        if !self.recorded && self.probe {
+            self.breaker.on_failure(true);
+        }
+    }
+}
+
+/// The bound on requests in flight to one backend. A call waits for a slot;
+/// the wait counts against the call's timeout.
+#[derive(Debug)]
+pub struct Limiter {
+    slots: Semaphore,
+}
+
+impl Limiter {
+    pub fn new(max: usize) -> Self {
+        Limiter {
+            slots: Semaphore::new(max.max(1)),
+        }
+    }
+
+    pub async fn acquire(&self) -> SemaphorePermit<'_> {
+        self.slots
+            .acquire()
+            .await
+            .expect("the semaphore is never closed")
+    }
+
+    /// Slots free right now.
+    pub fn available(&self) -> usize {
+        self.slots.available_permits()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn fail(b: &Arc<Breaker>) {
+        b.admit().unwrap().record(Some(&BackendError::Refused));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn opens_after_consecutive_failures_then_probes() {
+        let b = Arc::new(Breaker::new(3, Duration::from_secs(10)));
+        fail(&b);
+        fail(&b);
+        // A success resets the count.
+        b.admit().unwrap().record(None);
+        fail(&b);
+        fail(&b);
+        assert!(b.admit().is_some(), "two failures do not open");
+        fail(&b);
+        assert!(b.admit().is_none(), "three failures open");
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let probe = b.admit().expect("half-open lets one probe through");
+        assert!(b.admit().is_none(), "only one probe at a time");
+        probe.record(Some(&BackendError::Timeout));
+        assert!(b.admit().is_none(), "a failed probe re-opens");
+        tokio::time::advance(Duration::from_secs(10)).await;
+        b.admit().unwrap().record(None);
+        assert!(
+            b.admit().is_some() && b.admit().is_some(),
+            "a good probe closes"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn answers_from_a_live_service_do_not_count() {
+        let b = Arc::new(Breaker::new(1, Duration::from_secs(10)));
+        let fault = BackendError::Remote(crate::xmlrpc::Fault::new(1, "no"));
+        b.admit().unwrap().record(Some(&fault));
+        b.admit()
+            .unwrap()
+            .record(Some(&BackendError::Status(404, None)));
+        assert!(b.admit().is_some());
+        b.admit()
+            .unwrap()
+            .record(Some(&BackendError::Status(503, None)));
+        assert!(b.admit().is_none());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_probe_reopens() {
+        let b = Arc::new(Breaker::new(1, Duration::from_secs(1)));
+        fail(&b);
+        tokio::time::advance(Duration::from_secs(1)).await;
+        drop(b.admit().unwrap());
+        assert!(b.is_open());
+    }
+
+    #[test]
+    fn zero_failures_means_no_breaker() {
+        let b = Arc::new(Breaker::new(0, Duration::from_secs(1)));
+        for _ in 0..10 {
+            fail(&b);
+        }
+        assert!(b.admit().is_some());
+    }
+
+    #[tokio::test]
+    async fn limiter_bounds_slots() {
+        let l = Limiter::new(2);
+        let a = l.acquire().await;
+        let _b = l.acquire().await;
+        assert_eq!(l.available(), 0);
+        drop(a);
+        assert_eq!(l.available(), 1);
+    }
+}

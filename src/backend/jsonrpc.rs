@@ -1,0 +1,186 @@
+//! The `jsonrpc` backend kind: each call is one JSON-RPC 2.0 request POSTed
+//! to the backend URL; `result` is the value, `error` becomes the client's
+//! fault unchanged (code and message).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use serde_json::{Value as Json, json};
+
+use super::client::{read_body, send};
+use super::{Backend, BackendCall, BackendError, Endpoint, convert, json_params};
+use crate::dispatch::CallContext;
+use crate::xmlrpc::{Fault, Value};
+
+/// A JSON-RPC 2.0 service.
+pub struct JsonRpcBackend {
+    endpoint: Arc<Endpoint>,
+    next_id: Arc<AtomicU64>,
+}
+
+impl JsonRpcBackend {
+    pub fn new(endpoint: Arc<Endpoint>) -> Self {
+        JsonRpcBackend {
+            endpoint,
+            next_id: Arc::new(AtomicU64::new(1)),
+        }
+    }
+}
+
+impl Backend for JsonRpcBackend {
+    fn name(&self) -> &str {
+        &self.endpoint.name
+    }
+
+    fn call(
+        &self,
+        call: BackendCall,
+        ctx: CallContext,
+    ) -> BoxFuture<'static, Result<Value, BackendError>> {
+        let ep = self.endpoint.clone();
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        async move {
+            let params = json_params(&call)?;
+            let body = json!({
+                "jsonrpc": "2.0",
+                "id": id,
+                "method": call.method,
+                "params": params,
+            });
+            let body =
+                bytes::Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize"));
+            let retries = ep.retries_for(call.idempotent);
+            let (ep, body) = (&*ep, &body);
+            ep.run(&call.method, &ctx, |headers| async move {
+                let build = || {
+                    ep.http
+                        .post(ep.url.clone())
+                        .header(CONTENT_TYPE, "application/json")
+                        .header(ACCEPT, "application/json")
+                        .headers(headers.clone())
+                        .body(body.clone())
+                };
+                let response = send(build, retries).await?;
+                let status = response.status().as_u16();
+                let body = read_body(response).await?;
+                parse_response(status, &body, id)
+            })
+            .await
+        }
+        .boxed()
+    }
+}
+
+/// Reads a JSON-RPC answer to request `id`.
+pub fn parse_response(status: u16, body: &[u8], id: u64) -> Result<Value, BackendError> {
+    let ok = (200..300).contains(&status);
+    let json: Json = match serde_json::from_slice(body) {
+        Ok(json) => json,
+        Err(_) if !ok => return Err(BackendError::Status(status, None)),
+        Err(e) => return Err(BackendError::BadBody(format!("not JSON: {e}"))),
+    };
+    let Json::Object(mut obj) = json else {
+        return Err(bad_or_status(ok, status, "not a JSON-RPC response object"));
+    };
+    if let Some(error) = obj.remove("error").filter(|e| !e.is_null()) {
+        return Err(BackendError::Remote(remote_fault(error)?));
+    }
+    if !ok {
+        return Err(BackendError::Status(status, None));
+    }
+    if obj.get("id") != Some(&Json::from(id)) {
+        return Err(BackendError::BadBody(format!(
+            "answer id {} does not match request id {id}",
+            obj.get("id")
+                .map_or_else(|| "(none)".to_owned(), Json::to_string)
+        )));
+    }
+    let result = obj
+        .remove("result")
+        .ok_or_else(|| BackendError::BadBody("neither result nor error".to_owned()))?;
+    convert::from_json(result).map_err(BackendError::BadBody)
+}
+
+fn bad_or_status(ok: bool, status: u16, msg: &str) -> BackendError {
+    if ok {
+        BackendError::BadBody(msg.to_owned())
+    } else {
+        BackendError::Status(status, None)
+    }
+}
+
+/// A JSON-RPC `error` member as a fault: its code and message as sent
+/// (codes beyond 32 bits are clamped).
+fn remote_fault(error: Json) -> Result<Fault, BackendError> {
+    let bad = || BackendError::BadBody("error member is not {code, message}".to_owned());
+    let Json::Object(error) = error else {
+        return Err(bad());
+    };
+    let code = error.get("code").and_then(Json::as_i64).ok_or_else(bad)?;
+    let code = code.clamp(i64::from(i32::MIN), i64::from(i32::MAX)) as i32;
+    let message = error
+        .get("message")
+        .and_then(Json::as_str)
+        .ok_or_else(bad)?
+        .to_owned();
+    Ok(Fault::new(code, message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(status: u16, body: &str) -> Result<Value, BackendError> {
+        parse_response(status, body.as_bytes(), 7)
+    }
+
+    #[test]
+    fn result_error_and_malformed_answers() {
+        assert_eq!(
+            parse(200, r#"{"jsonrpc":"2.0","id":7,"result":[1,"a"]}"#).unwrap(),
+            Value::Array(vec![1.into(), "a".into()])
+        );
+        assert_eq!(
+            parse(200, r#"{"jsonrpc":"2.0","id":7,"result":null}"#).unwrap(),
+            Value::Nil
+        );
+        match parse(
+            200,
+            r#"{"jsonrpc":"2.0","id":7,"error":{"code":-5,"message":"no"}}"#,
+        ) {
+            Err(BackendError::Remote(f)) => assert_eq!(f, Fault::new(-5, "no")),
+            other => panic!("{other:?}"),
+        }
+        // Many servers send errors with status 500; the error still wins.
+        assert!(matches!(
+            parse(
+                500,
+                r#"{"jsonrpc":"2.0","id":null,"error":{"code":-32700,"message":"parse"}}"#
+            ),
+            Err(BackendError::Remote(_))
+        ));
+        assert!(matches!(
+            parse(200, r#"{"jsonrpc":"2.0","id":7}"#),
+            Err(BackendError::BadBody(_))
+        ));
+        assert!(matches!(
+            parse(200, r#"{"jsonrpc":"2.0","id":8,"result":1}"#),
+            Err(BackendError::BadBody(_))
+        ));
+        assert!(matches!(
+            parse(200, "not json"),
+            Err(BackendError::BadBody(_))
+        ));
+        assert!(matches!(
+            parse(502, "<html>"),
+            Err(BackendError::Status(502, None))
+        ));
+        assert!(matches!(
+            parse(200, r#"{"id":7,"error":"text"}"#),
+            Err(BackendError::BadBody(_))
+        ));
+    }
+}

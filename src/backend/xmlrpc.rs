@@ -1,0 +1,145 @@
+//! The `xmlrpc` backend kind: calls are forwarded as XML-RPC with
+//! [`XmlRpcClient`]; faults pass through unchanged. It also answers the
+//! gateway's introspection: the backend's own `system.listMethods` (cached
+//! for [`LIST_TTL`]), `methodHelp` and `methodSignature`.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+use tokio::time::Instant;
+
+use super::client::XmlRpcClient;
+use super::{Backend, BackendCall, BackendError, Endpoint, Introspected};
+use crate::dispatch::CallContext;
+use crate::xmlrpc::Value;
+
+/// How long a backend's method list is reused.
+pub const LIST_TTL: Duration = Duration::from_secs(60);
+
+type MethodCache = Mutex<Option<(Instant, Arc<Vec<String>>)>>;
+
+/// Another XML-RPC server.
+pub struct XmlRpcBackend {
+    endpoint: Arc<Endpoint>,
+    client: XmlRpcClient,
+    methods: Arc<MethodCache>,
+}
+
+impl XmlRpcBackend {
+    pub fn new(endpoint: Arc<Endpoint>) -> Result<Self, String> {
+        let client =
+            XmlRpcClient::new(endpoint.url.as_str())?.with_http_client(endpoint.http.clone());
+        Ok(XmlRpcBackend {
+            endpoint,
+            client,
+            methods: Arc::new(Mutex::new(None)),
+        })
+    }
+
+    /// Calls a method through the breaker and limits.
+    fn forward(
+        &self,
+        method: String,
+        params: Vec<Value>,
+        retries: u32,
+        ctx: CallContext,
+    ) -> BoxFuture<'static, Result<Value, BackendError>> {
+        let ep = self.endpoint.clone();
+        let client = self.client.clone();
+        async move {
+            let (client, method, params) = (&client, &method, &params);
+            ep.run(method, &ctx, |headers| async move {
+                client
+                    .call_with_retries(method, params, &headers, retries)
+                    .await
+            })
+            .await
+        }
+        .boxed()
+    }
+}
+
+impl Backend for XmlRpcBackend {
+    fn name(&self) -> &str {
+        &self.endpoint.name
+    }
+
+    fn call(
+        &self,
+        call: BackendCall,
+        ctx: CallContext,
+    ) -> BoxFuture<'static, Result<Value, BackendError>> {
+        let retries = self.endpoint.retries_for(call.idempotent);
+        self.forward(call.method, call.params, retries, ctx)
+    }
+
+    fn list_methods(&self, ctx: CallContext) -> Introspected<Vec<String>> {
+        let cache = self.methods.clone();
+        let fresh = {
+            let guard = cache.lock().unwrap_or_else(|p| p.into_inner());
+            guard
+                .as_ref()
+                .filter(|(at, _)| at.elapsed() < LIST_TTL)
+                .map(|(_, names)| names.clone())
+        };
+        if let Some(names) = fresh {
+            return Some(async move { Ok(names.as_ref().clone()) }.boxed());
+        }
+        let call = self.forward("system.listMethods".to_owned(), Vec::new(), 0, ctx);
+        Some(
+            async move {
+                let names = match call.await? {
+                    Value::Array(items) => items
+                        .into_iter()
+                        .filter_map(|v| match v {
+                            Value::String(s) => Some(s),
+                            _ => None,
+                        })
+                        .collect::<Vec<_>>(),
+                    other => {
+                        return Err(BackendError::BadBody(format!(
+                            "system.listMethods answered {}, not array",
+                            other.type_name()
+                        )));
+                    }
+                };
+                *cache.lock().unwrap_or_else(|p| p.into_inner()) =
+                    Some((Instant::now(), Arc::new(names.clone())));
+                Ok(names)
+            }
+            .boxed(),
+        )
+    }
+
+    fn method_help(&self, method: &str, ctx: CallContext) -> Introspected<String> {
+        let call = self.forward(
+            "system.methodHelp".to_owned(),
+            vec![Value::String(method.to_owned())],
+            0,
+            ctx,
+        );
+        Some(
+            async move {
+                match call.await? {
+                    Value::String(s) => Ok(s),
+                    other => Err(BackendError::BadBody(format!(
+                        "system.methodHelp answered {}, not string",
+                        other.type_name()
+                    ))),
+                }
+            }
+            .boxed(),
+        )
+    }
+
+    fn method_signature(&self, method: &str, ctx: CallContext) -> Introspected<Value> {
+        Some(self.forward(
+            "system.methodSignature".to_owned(),
+            vec![Value::String(method.to_owned())],
+            0,
+            ctx,
+        ))
+    }
+}

@@ -1,0 +1,697 @@
+//! Routing to backends, end to end: the demo backend (JSON-RPC and JSON)
+//! and Python's SimpleXMLRPCServer (legacy XML-RPC) behind a gateway on a
+//! loopback port, driven by Python's `xmlrpc.client`.
+
+mod backends_support;
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use backends_support::{PY_PRELUDE, Service, TestGateway, dispatcher, free_port, python};
+
+/// Every route kind against the demo backend and the legacy server.
+fn routes_config(demo: &Service, legacy: &Service, extra: &str) -> String {
+    format!(
+        r#"
+[backends.inventory]
+kind = "jsonrpc"
+url = "{rpc}"
+timeout = "2s"
+
+[backends.users]
+kind = "json"
+url = "{base}"
+
+[backends.legacy]
+kind = "xmlrpc"
+url = "{legacy}"
+
+[[routes]]
+method = "inventory.*"
+backend = "inventory"
+
+[[routes]]
+method = "math.*"
+backend = "inventory"
+help = "math.* => arithmetic on the inventory service"
+signature = [["int", "int", "int"]]
+
+[[routes]]
+method = "j.*"
+backend = "inventory"
+strip_prefix = true
+
+[[routes]]
+method = "item"
+backend = "inventory"
+rename = "inventory.get"
+
+[[routes]]
+method = "users.get"
+backend = "users"
+path = "/users/get"
+
+[[routes]]
+method = "users.lookup"
+backend = "users"
+rename = "users.get"
+params = ["id"]
+
+[[routes]]
+method = "users.bad"
+backend = "users"
+path = "/bad"
+
+[[routes]]
+method = "old.*"
+backend = "legacy"
+strip_prefix = true
+
+# A file's [[routes]] replace the embedded default's, so the handler is
+# routed again here.
+[[routes]]
+method = "add"
+handler = "add"
+
+[[routes]]
+method = "*"
+backend = "legacy"
+{extra}
+"#,
+        rpc = demo.url("/rpc"),
+        base = demo.url(""),
+        legacy = legacy.url("/RPC2"),
+    )
+}
+
+fn script(body: &str) -> String {
+    format!("{PY_PRELUDE}\n{body}")
+}
+
+#[test]
+fn every_route_kind() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let gw = TestGateway::start(&routes_config(&demo, &legacy, ""));
+    let out = python(
+        &script(
+            r#"
+call("inventory.get", 7)          # prefix, full name
+call("inventory.list")
+call("j.echo", "stripped")        # strip_prefix: backend sees "echo"
+call("item", 3)                   # rename
+call("users.get", {"id": 5})      # exact, json, path; a lone struct is the body
+call("users.get", 6)              # json, [6]
+call("users.lookup", 9)           # json, named params, URL from the renamed name
+call("add", 2, 3)                 # in-process handler
+call("old.hello", "Ann")          # strip_prefix to xmlrpc
+call("legacy.hello", "Bob")       # * to xmlrpc, full name
+call("sum", 1, 2, 3)              # *
+call("boom")                      # xmlrpc fault passes through unchanged
+"#,
+        ),
+        &gw.url(),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "{'id': 7, 'name': 'widget-7', 'stock': 70, 'price': 2.5}",
+            "[{'id': 1, 'name': 'widget-1'}, {'id': 2, 'name': 'widget-2'}, {'id': 3, 'name': 'widget-3'}]",
+            "'stripped'",
+            "{'id': 3, 'name': 'widget-3', 'stock': 30, 'price': 2.5}",
+            "{'id': 5, 'name': 'user-5', 'active': True}",
+            "{'id': 6, 'name': 'user-6', 'active': False}",
+            "{'id': 9, 'name': 'user-9', 'active': True}",
+            "5",
+            "'Hello, Ann!'",
+            "'Hi, Bob'",
+            "6",
+            "FAULT 1 <class 'ValueError'>:kaboom",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn every_row_of_the_json_mapping() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let gw = TestGateway::start(&routes_config(&demo, &legacy, ""));
+    // j.echo reaches the JSON-RPC `echo`, which answers its param as is.
+    let out = python(
+        &script(
+            r#"
+import datetime
+call("j.echo", 42)
+call("math.add", 2147483647, 1)          # answer beyond 32 bits: i8
+call("j.echo", 2.0)                      # a whole double stays a double
+call("j.echo", -0.5)
+call("j.echo", True)
+call("j.echo", "é <&> \u2603")
+call("j.echo", None)
+call("j.echo", [])
+call("j.echo", {})
+call("j.echo", {"b": 1, "a": [None, 1.5]})
+call("j.echo", datetime.datetime(1998, 7, 17, 14, 8, 55))   # goes out as a string
+call("j.echo", b"hi\x00\xff")                                # goes out as base64 text
+call("j.echo", {"$datetime": "1998-07-17T14:08:55"})         # comes back as dateTime
+call("j.echo", {"$base64": "aGkA/w=="})                      # comes back as base64
+call("j.echo", {"$datetime": "not a date"})                  # bad marker: bad body
+"#,
+        ),
+        &gw.url(),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "42",
+            "2147483648",
+            "2.0",
+            "-0.5",
+            "True",
+            "'é <&> ☃'",
+            "None",
+            "[]",
+            "{}",
+            "{'b': 1, 'a': [None, 1.5]}",
+            "'1998-07-17T14:08:55'",
+            "'aGkA/w=='",
+            "datetime.datetime(1998, 7, 17, 14, 8, 55)",
+            "b'hi\\x00\\xff'",
+            "FAULT -32304 j.echo: backend bad body",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn failures_become_transport_faults() {
+    let demo = Service::demo(&[]);
+    let failing = Service::demo(&["--fail-rate", "1", "--fail-status", "500"]);
+    let legacy = Service::legacy_python();
+    let dead = free_port();
+    let extra = format!(
+        r#"
+[backends.slow]
+kind = "jsonrpc"
+url = "{rpc}"
+timeout = "200ms"
+
+[backends.dead]
+kind = "jsonrpc"
+url = "http://127.0.0.1:{dead}/rpc"
+
+[backends.failing]
+kind = "json"
+url = "{failing}"
+
+[[routes]]
+method = "slow.*"
+backend = "slow"
+strip_prefix = true
+
+[[routes]]
+method = "dead.*"
+backend = "dead"
+
+[[routes]]
+method = "failing.*"
+backend = "failing"
+
+[[routes]]
+method = "tight.sleep"
+backend = "inventory"
+rename = "sleep"
+timeout = "150ms"
+"#,
+        rpc = demo.url("/rpc"),
+        failing = failing.url(""),
+    );
+    let gw = TestGateway::start(&routes_config(&demo, &legacy, &extra));
+    let started = Instant::now();
+    let out = python(
+        &script(
+            r#"
+call("slow.sleep", 1000)            # backend timeout
+call("tight.sleep", 1000)           # route timeout
+call("dead.get")                    # refused
+call("failing.get", 1)              # 500 with a JSON error body
+call("users.get", 0)                # 404 with {"error": ...}
+call("users.bad")                   # 200 with a body that is not JSON
+call("j.wrong_id")                  # JSON-RPC answer to another id
+call("j.fail", 7, "out of stock")   # JSON-RPC error passes through
+call("users.lookup", 1, 2)          # more params than names
+"#,
+        ),
+        &gw.url(),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "FAULT -32301 slow.sleep: backend timeout",
+            "FAULT -32301 tight.sleep: timeout",
+            "FAULT -32305 dead.get: backend refused",
+            "FAULT -32303 failing.get: backend answered 500: injected failure",
+            "FAULT -32303 users.get: backend answered 404: no such user",
+            "FAULT -32304 users.bad: backend bad body",
+            "FAULT -32304 j.wrong_id: backend bad body",
+            "FAULT 7 out of stock",
+            "FAULT -32602 users.get() takes at most 1 parameters (2 given)",
+        ],
+        "{out}"
+    );
+    assert!(
+        !out.contains("127.0.0.1"),
+        "a fault leaked an address: {out}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(10));
+}
+
+#[test]
+fn circuit_opens_then_recovers() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let port = free_port();
+    let extra = format!(
+        r#"
+[backends.flaky]
+kind = "jsonrpc"
+url = "http://127.0.0.1:{port}/rpc"
+circuit_breaker = {{ failures = 2, open_for = "300ms" }}
+
+[[routes]]
+method = "flaky.*"
+backend = "flaky"
+strip_prefix = true
+"#
+    );
+    let gw = TestGateway::start(&routes_config(&demo, &legacy, &extra));
+    let out = python(
+        &script(r#"for _ in range(3): call("flaky.echo", 1)"#),
+        &gw.url(),
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "FAULT -32305 flaky.echo: backend refused",
+            "FAULT -32305 flaky.echo: backend refused",
+            "FAULT -32302 flaky.echo: backend circuit open",
+        ]
+    );
+    // The service comes up; after open_for one probe is let through and
+    // closes the circuit.
+    let _up = Service::demo_on(port, &[]);
+    std::thread::sleep(Duration::from_millis(350));
+    let out = python(
+        &script(r#"for _ in range(3): call("flaky.echo", 1)"#),
+        &gw.url(),
+    );
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["1", "1", "1"]);
+}
+
+#[test]
+fn retries_only_for_idempotent_routes() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let dead = free_port();
+    let extra = format!(
+        r#"
+[backends.dead]
+kind = "jsonrpc"
+url = "http://127.0.0.1:{dead}/rpc"
+retries = 2
+circuit_breaker = {{ failures = 0 }}
+
+[[routes]]
+method = "once"
+backend = "dead"
+
+[[routes]]
+method = "again"
+backend = "dead"
+idempotent = true
+"#
+    );
+    let gw = TestGateway::start(&routes_config(&demo, &legacy, &extra));
+    let out = python(
+        &script(
+            r#"
+for name in ["once", "again"]:
+    t = time.monotonic()
+    call(name)
+    print(name, int((time.monotonic() - t) * 1000))
+"#,
+        ),
+        &gw.url(),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "FAULT -32305 once: backend refused");
+    assert_eq!(lines[2], "FAULT -32305 again: backend refused");
+    let ms = |line: &str| line.split(' ').nth(1).unwrap().parse::<u64>().unwrap();
+    // Two retries wait 50 ms + 100 ms; no retry waits nothing.
+    assert!(ms(lines[3]) >= 150, "{out}");
+    assert!(ms(lines[1]) < ms(lines[3]), "{out}");
+}
+
+/// 50 calls to a backend that answers after 100 ms, in one multicall.
+fn fan_out(max_concurrency: usize) -> (Duration, String) {
+    let slow = Service::demo(&["--delay", "100ms"]);
+    let legacy = Service::legacy_python();
+    let extra = format!(
+        r#"
+[backends.slow]
+kind = "jsonrpc"
+url = "{rpc}"
+max_concurrency = {max_concurrency}
+
+[[routes]]
+method = "slow.*"
+backend = "slow"
+strip_prefix = true
+"#,
+        rpc = slow.url("/rpc"),
+    );
+    let gw = TestGateway::start(&routes_config(&slow, &legacy, &extra));
+    let out = python(
+        &script(
+            r#"
+m = xc.MultiCall(s)
+for i in range(50):
+    m.echo(i)
+t = time.monotonic()
+r = list(m())
+print(int((time.monotonic() - t) * 1000))
+print(r == list(range(50)))
+"#,
+        )
+        .replace("m.echo(i)", "getattr(m, 'slow.echo')(i)"),
+        &gw.url(),
+    );
+    let mut lines = out.lines();
+    let ms: u64 = lines.next().unwrap().parse().unwrap();
+    (Duration::from_millis(ms), lines.next().unwrap().to_owned())
+}
+
+#[test]
+fn multicall_fans_out_to_backends() {
+    let (took, ok) = fan_out(64);
+    eprintln!("fan-out: 50 calls x 100 ms, max_concurrency 64: {took:?}");
+    assert_eq!(ok, "True");
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+}
+
+#[test]
+fn multicall_respects_max_concurrency() {
+    // 5 at a time: at least 10 rounds of 100 ms.
+    let (took, ok) = fan_out(5);
+    eprintln!("fan-out: 50 calls x 100 ms, max_concurrency 5: {took:?}");
+    assert_eq!(ok, "True");
+    assert!(took >= Duration::from_millis(950), "took {took:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+}
+
+#[test]
+fn introspection_covers_backend_routes() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let gw = TestGateway::start(&routes_config(&demo, &legacy, ""));
+    let out = python(
+        &script(
+            r#"
+names = s.system.listMethods()
+print(" ".join(names))
+print(repr(s.system.methodHelp("math.add")))
+print(repr(s.system.methodSignature("math.add")))
+print(repr(s.system.methodHelp("hello")))
+print(repr(s.system.methodHelp("old.hello")))
+print(repr(s.system.methodSignature("sum")))
+"#,
+        ),
+        &gw.url(),
+    );
+    let lines: Vec<&str> = out.lines().collect();
+    let names: Vec<&str> = lines[0].split(' ').collect();
+    // Exact routes, handlers and system methods...
+    for want in [
+        "add",
+        "item",
+        "users.get",
+        "users.lookup",
+        "system.multicall",
+    ] {
+        assert!(names.contains(&want), "{want} missing: {names:?}");
+    }
+    // ...the legacy server's methods the `*` route sends it, and the ones
+    // `old.*` reaches with its prefix put back...
+    for want in [
+        "hello",
+        "legacy.hello",
+        "sum",
+        "boom",
+        "old.hello",
+        "old.sum",
+    ] {
+        assert!(names.contains(&want), "{want} missing: {names:?}");
+    }
+    // ...but not names another route takes (inventory.* goes to the
+    // inventory service), nor the legacy server's own system.* under old.
+    assert!(!names.contains(&"inventory.secret"), "{names:?}");
+    assert!(
+        !names.iter().any(|n| n.starts_with("old.system.")),
+        "{names:?}"
+    );
+    assert_eq!(lines[1], "'math.* => arithmetic on the inventory service'");
+    assert_eq!(lines[2], "[['int', 'int', 'int']]");
+    assert_eq!(lines[3], "'hello(name) => a greeting'");
+    assert_eq!(lines[4], "'hello(name) => a greeting'");
+    assert_eq!(lines[5], "'signatures not supported'");
+}
+
+#[test]
+fn listing_skips_a_backend_that_fails() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let mut cfg = routes_config(&demo, &legacy, "");
+    cfg = cfg.replace(
+        &legacy.url("/RPC2"),
+        &format!("http://127.0.0.1:{}/RPC2", free_port()),
+    );
+    let gw = TestGateway::start(&cfg);
+    let out = python(
+        &script(r#"print(" ".join(s.system.listMethods()))"#),
+        &gw.url(),
+    );
+    assert!(out.contains("users.get") && !out.contains("hello"), "{out}");
+}
+
+#[test]
+fn headers_reach_the_backend() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let extra = format!(
+        r#"
+[server]
+forward_headers = ["X-Tenant"]
+
+[backends.h]
+kind = "jsonrpc"
+url = "{rpc}"
+headers = {{ x-api-key = "key-${{API_KEY}}" }}
+forward_headers = ["Authorization"]
+
+[[routes]]
+method = "h.headers"
+backend = "h"
+rename = "headers"
+"#,
+        rpc = demo.url("/rpc"),
+    );
+    let env = HashMap::from([("API_KEY".to_owned(), "s3cret".to_owned())]);
+    let gw = TestGateway::start_env(&routes_config(&demo, &legacy, &extra), &env);
+    let out = python(
+        &script(
+            r#"
+p = xc.ServerProxy(os.environ["URL"], headers=[
+    ("Authorization", "Bearer t"), ("X-Tenant", "acme"),
+    ("X-Secret", "no"), ("X-Request-Id", "req-42")])
+h = p.h.headers()
+for k in ["authorization", "x-tenant", "x-secret", "x-api-key", "x-request-id"]:
+    print(k, h.get(k))
+h = s.j.headers()   # the inventory backend has no allowlist of its own
+print("inventory", h.get("authorization"), h.get("x-tenant"), "x-request-id" in h)
+"#,
+        ),
+        &gw.url(),
+    );
+    // `j.headers` is sent without Authorization: it is only h's to see.
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "authorization Bearer t",
+            "x-tenant acme",
+            "x-secret None",
+            "x-api-key key-s3cret",
+            "x-request-id req-42",
+            "inventory None None True",
+        ],
+        "{out}"
+    );
+}
+
+#[test]
+fn reload_swaps_the_table_and_calls_in_flight_finish() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let gw = TestGateway::start(&routes_config(&demo, &legacy, ""));
+    // A slow call starts on the old table...
+    let url = gw.url();
+    let slow = std::thread::spawn(move || python(&script(r#"call("j.sleep", 400)"#), &url));
+    std::thread::sleep(Duration::from_millis(150));
+    // ...and the table is replaced: `item` now goes to the legacy server
+    // (which does not know it), `renamed` is new.
+    let extra = r#"
+[[routes]]
+method = "renamed"
+backend = "legacy"
+rename = "hello"
+"#;
+    let new_cfg = routes_config(&demo, &legacy, extra).replace(
+        "[[routes]]\nmethod = \"item\"\nbackend = \"inventory\"\nrename = \"inventory.get\"\n",
+        "",
+    );
+    gw.app.gateway.replace_dispatcher(dispatcher(&new_cfg));
+    let out = python(
+        &script(r#"call("renamed", "Cy"); call("item", 3)"#),
+        &gw.url(),
+    );
+    assert_eq!(
+        out.lines().collect::<Vec<_>>(),
+        [
+            "'Hello, Cy!'",
+            "FAULT 1 <class 'Exception'>:method \"item\" is not supported",
+        ]
+    );
+    assert_eq!(slow.join().unwrap().trim(), "400");
+}
+
+/// Polls `f` until it returns true, for at most `limit`.
+fn eventually(limit: Duration, mut f: impl FnMut() -> bool) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if f() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
+#[test]
+fn sighup_reloads_the_real_binary() {
+    let dir = std::env::temp_dir().join(format!("xg-sighup-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("gateway.toml");
+    let route = |name: &str| {
+        format!(
+            "[server]\nlog_requests = false\n[[routes]]\nmethod = \"{name}\"\nhandler = \"echo\"\n"
+        )
+    };
+    std::fs::write(&file, route("first")).unwrap();
+    let port = free_port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_xmlrpc-gateway"))
+        .arg("--config")
+        .arg(&file)
+        .arg("--listen")
+        .arg(format!("127.0.0.1:{port}"))
+        .env("RUST_LOG", "warn")
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}/RPC2");
+    let try_call = |name: &str| {
+        std::process::Command::new("python3")
+            .arg("-c")
+            .arg(format!(
+                "import xmlrpc.client as xc, os\ntry:\n print(xc.ServerProxy(os.environ['URL']).{name}('x'))\nexcept Exception as e:\n print('ERR', e)"
+            ))
+            .env("URL", &url)
+            .output()
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+            .unwrap_or_default()
+    };
+    let hup = |pid: u32| {
+        std::process::Command::new("kill")
+            .args(["-HUP", &pid.to_string()])
+            .status()
+            .unwrap()
+    };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        assert!(eventually(Duration::from_secs(10), || try_call("first") == "x"));
+        std::fs::write(&file, route("second")).unwrap();
+        assert!(hup(child.id()).success());
+        assert!(eventually(Duration::from_secs(5), || try_call("second") == "x"));
+        assert!(try_call("first").starts_with("ERR"));
+        // A bad config is refused; the running table stays.
+        std::fs::write(&file, "[[routes]]\nmethod = \"third\"\nhandlr = \"echo\"\n").unwrap();
+        assert!(hup(child.id()).success());
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(try_call("second"), "x");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the gateway kept running"
+        );
+    }));
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(panic) = result {
+        std::panic::resume_unwind(panic);
+    }
+}
+
+#[test]
+fn check_config_accepts_the_example_and_names_a_typo() {
+    let bin = env!("CARGO_BIN_EXE_xmlrpc-gateway");
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/gateway.toml");
+    let out = std::process::Command::new(bin)
+        .args(["check-config", example])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    for want in [
+        "config OK",
+        "users.get",
+        "backend:users",
+        "inventory.*",
+        "backend:inventory",
+        "add",
+        "handler:add",
+        "backend:legacy",
+    ] {
+        assert!(stdout.contains(want), "{want} missing:\n{stdout}");
+    }
+    let dir = std::env::temp_dir().join(format!("xg-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let bad = dir.join("typo.toml");
+    let text = std::fs::read_to_string(example)
+        .unwrap()
+        .replace("timeout = \"2s\"", "timout = \"2s\"");
+    std::fs::write(&bad, text).unwrap();
+    let out = std::process::Command::new(bin)
+        .args(["check-config"])
+        .arg(&bad)
+        .output()
+        .unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("timout"), "{stderr}");
+}

@@ -1,0 +1,243 @@
+//! Helpers for tests/backends.rs: the demo backend (the built binary) and
+//! Python's SimpleXMLRPCServer as a legacy server, each on a free loopback
+//! port, and a gateway built from a config string whose pipeline the test
+//! can reach (for reloads).
+
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpListener};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::oneshot;
+use xmlrpc_gateway::config::{self, Config};
+use xmlrpc_gateway::http::App;
+use xmlrpc_gateway::{Dispatcher, Server, ServerOptions, demo};
+
+/// A loopback port nobody listens on (right now).
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A child process that prints `... ADDR` as its first line; killed on drop.
+pub struct Service {
+    pub addr: SocketAddr,
+    child: Child,
+}
+
+impl Service {
+    fn spawn(mut cmd: Command) -> Service {
+        let mut child = cmd
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("service starts");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = tx.send(line);
+        });
+        let line = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("service prints its address");
+        let addr = line
+            .split_whitespace()
+            .last()
+            .and_then(|a| a.parse().ok())
+            .unwrap_or_else(|| panic!("no address in {line:?}"));
+        Service { addr, child }
+    }
+
+    /// The demo backend on `127.0.0.1:port` (0: any) with extra flags.
+    pub fn demo_on(port: u16, args: &[&str]) -> Service {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_demo-backend"));
+        cmd.arg("--listen")
+            .arg(format!("127.0.0.1:{port}"))
+            .args(args);
+        Service::spawn(cmd)
+    }
+
+    pub fn demo(args: &[&str]) -> Service {
+        Service::demo_on(0, args)
+    }
+
+    /// Python's SimpleXMLRPCServer with a few legacy methods and
+    /// introspection: `hello`, `legacy.hello`, `sum`, `boom`, `inventory.secret`.
+    pub fn legacy_python() -> Service {
+        let script = r#"
+import sys
+from xmlrpc.server import SimpleXMLRPCServer
+from socketserver import ThreadingMixIn
+class S(ThreadingMixIn, SimpleXMLRPCServer):
+    daemon_threads = True
+s = S(("127.0.0.1", 0), logRequests=False, allow_none=True)
+def hello(name):
+    "hello(name) => a greeting"
+    return "Hello, %s!" % name
+def total(*xs):
+    return sum(xs)
+def boom():
+    raise ValueError("kaboom")
+s.register_function(hello, "hello")
+s.register_function(lambda name: "Hi, %s" % name, "legacy.hello")
+s.register_function(total, "sum")
+s.register_function(boom, "boom")
+s.register_function(lambda: "hidden", "inventory.secret")
+s.register_introspection_functions()
+s.register_multicall_functions()
+print("listening on 127.0.0.1:%d" % s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+        let mut cmd = Command::new("python3");
+        cmd.arg("-c").arg(script);
+        Service::spawn(cmd)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A gateway from `toml` (layered over the embedded default, env `env`);
+/// stops on drop.
+pub struct TestGateway {
+    pub addr: SocketAddr,
+    pub app: Arc<App>,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+/// Reads `toml` as a config file layered over the embedded default.
+pub fn load_config(toml: &str, env: &HashMap<String, String>) -> Config {
+    let file = std::env::temp_dir().join(format!(
+        "xg-backends-{}-{}.toml",
+        std::process::id(),
+        unique()
+    ));
+    std::fs::write(&file, toml).unwrap();
+    let cfg = Config::load(Some(&file), env);
+    let _ = std::fs::remove_file(&file);
+    cfg.expect("test config loads")
+}
+
+/// A dispatcher built from `toml`, as a reload would.
+pub fn dispatcher(toml: &str) -> Dispatcher {
+    let cfg = load_config(toml, &HashMap::new());
+    let settings = cfg.settings().expect("test config is valid");
+    let table = config::build_table(&cfg, &demo::handlers()).expect("routes build");
+    Dispatcher::new(table, settings.dispatch)
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+impl TestGateway {
+    pub fn start(toml: &str) -> TestGateway {
+        TestGateway::start_env(toml, &HashMap::new())
+    }
+
+    pub fn start_env(toml: &str, env: &HashMap<String, String>) -> TestGateway {
+        let cfg = load_config(toml, env);
+        let settings = cfg.settings().expect("test config is valid");
+        let table = config::build_table(&cfg, &demo::handlers()).expect("routes build");
+        let mut options = ServerOptions::from(&settings);
+        options.http.log_requests = false;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let (stop_tx, stop_rx) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async move {
+                let server = Server::bind("127.0.0.1:0", table, options).await.unwrap();
+                tx.send((server.local_addr().unwrap(), server.app()))
+                    .unwrap();
+                server
+                    .run(async {
+                        let _ = stop_rx.await;
+                    })
+                    .await
+                    .unwrap();
+            });
+        });
+        let (addr, app) = rx
+            .recv_timeout(Duration::from_secs(10))
+            .expect("gateway starts");
+        TestGateway {
+            addr,
+            app,
+            stop: Some(stop_tx),
+            thread: Some(thread),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}/RPC2", self.addr)
+    }
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// Runs a Python script with `URL` set; returns stdout (panics on failure).
+pub fn python(script: &str, url: &str) -> String {
+    let out = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .env("URL", url)
+        .output()
+        .expect("python3 runs");
+    assert!(
+        out.status.success(),
+        "python failed:\n--- stdout\n{}\n--- stderr\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The standard preamble of test scripts: a proxy `s` on `URL` and `call`,
+/// which prints a result or `FAULT code message`.
+pub const PY_PRELUDE: &str = r#"
+import os, sys, time, xmlrpc.client as xc
+s = xc.ServerProxy(os.environ["URL"], allow_none=True, use_builtin_types=True)
+def call(name, *args):
+    try:
+        r = getattr(s, name)(*args)
+        print(repr(r))
+    except xc.Fault as f:
+        print("FAULT", f.faultCode, f.faultString)
+"#;
