@@ -698,3 +698,29 @@ async fn an_embedder_can_give_the_endpoints_a_listener() {
     stop.send(()).unwrap();
     task.await.unwrap().unwrap();
 }
+
+#[test]
+fn a_configured_backend_that_refuses_is_counted() {
+    // Port 1 on loopback: nothing listens, so connecting is refused.
+    let gw = Gateway::start(
+        "[backends.dead]\nkind = \"jsonrpc\"\nurl = \"http://127.0.0.1:1/\"\n\n[[routes]]\nmethod = \"dead.*\"\nbackend = \"dead\"\n",
+    );
+    let resp = rpc(gw.addr, "dead.anything", &[]);
+    assert!(resp.text().contains("<fault>"), "{}", resp.text());
+    let text = gw.metrics();
+    assert_eq!(
+        sample_value(
+            &text,
+            r#"xmlrpc_gateway_backend_errors_total{backend="dead",kind="refused"}"#
+        ),
+        1.0,
+        "{text}"
+    );
+    assert_eq!(
+        sample_value(
+            &text,
+            r#"xmlrpc_gateway_calls_total{method="dead.*",origin="backend",outcome="error",route="backend:dead"}"#
+        ),
+        1.0
+    );
+}
