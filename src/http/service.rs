@@ -92,9 +92,9 @@ async fn handle_in_span(
             peer = %peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
             http_method = %http_method,
             path = %path,
-            method = %exchange.method.as_deref().unwrap_or("-"),
+            method = %printable(exchange.method.as_deref().unwrap_or("-")),
             calls = (!exchange.multicall_methods.is_empty())
-                .then(|| exchange.multicall_methods.join(","))
+                .then(|| printable(&exchange.multicall_methods.join(",")).into_owned())
                 .map(tracing::field::display),
             status,
             fault_code = exchange.fault_code,
@@ -105,6 +105,16 @@ async fn handle_in_span(
         );
     }
     response
+}
+
+/// A client-chosen name as log text: control characters escaped, so a
+/// name cannot forge a log line (JSON lines are escaped anyway).
+fn printable(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(name.escape_debug().to_string())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
 }
 
 fn set_request_id(response: &mut Response<Full<Bytes>>, request_id: &str) {
@@ -215,4 +225,19 @@ fn forwardable_headers(headers: &http::HeaderMap, allow: &[String]) -> Vec<(Stri
             Some((name.clone(), value.to_owned()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn names_cannot_forge_log_lines() {
+        assert_eq!(printable("inventory.get"), "inventory.get");
+        assert_eq!(
+            printable("a\n2026-01-01 INFO forged"),
+            "a\\n2026-01-01 INFO forged"
+        );
+        assert_eq!(printable("tab\there"), "tab\\there");
+    }
 }
