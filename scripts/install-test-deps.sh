@@ -7,6 +7,8 @@ need=()
 command -v python3 >/dev/null || need+=(python3)
 # Perl RPC::XML: a second real XML-RPC client.
 perl -MRPC::XML::Client -e 1 2>/dev/null || need+=(librpc-xml-perl)
+# promtool lints /metrics; the prometheus server scrapes a gateway.
+command -v promtool >/dev/null || need+=(prometheus)
 # lighttpd: a real CGI-capable web server for CGI mode.
 [ -x /usr/sbin/lighttpd ] || command -v lighttpd >/dev/null || need+=(lighttpd)
 # promtool: checks the Prometheus config and alert rules (scripts/check-deploy.sh).

@@ -1,5 +1,9 @@
 //! The demo functions of Python's SimpleXMLRPCServer docs (`pow`, `add`,
-//! `div`) plus `echo`, as named handlers the embedded default config routes.
+//! `div`) plus `echo`, as named handlers the embedded default config routes;
+//! and `sleep`, a slow call for trying out timeouts and graceful shutdown
+//! (not routed by default: add a `[[routes]]` entry with `handler = "sleep"`).
+
+use std::time::Duration;
 
 use crate::dispatch::RoutingTable;
 use crate::xmlrpc::{Fault, Value};
@@ -32,7 +36,25 @@ pub fn handlers() -> RoutingTable {
         .register_function("echo", |v: Value| v)
         .expect("fresh table");
     route.help = Some("echo(v) => v, unchanged.".into());
+    let route = t.register_async("sleep", sleep).expect("fresh table");
+    route.help = Some(format!(
+        "sleep(ms) => ms, after waiting ms milliseconds (0 to {SLEEP_MAX_MS}); for trying out timeouts and graceful shutdown."
+    ));
     t
+}
+
+/// The longest `sleep` allowed, in milliseconds.
+pub const SLEEP_MAX_MS: i64 = 10_000;
+
+async fn sleep(ms: i64) -> Result<Value, Fault> {
+    if !(0..=SLEEP_MAX_MS).contains(&ms) {
+        return Err(Fault::new(
+            crate::dispatch::fault::INVALID_PARAMS,
+            format!("sleep(): ms must be between 0 and {SLEEP_MAX_MS}"),
+        ));
+    }
+    tokio::time::sleep(Duration::from_millis(ms as u64)).await;
+    Ok(Value::Int(ms))
 }
 
 fn app_error(msg: &str) -> Fault {

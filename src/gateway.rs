@@ -7,6 +7,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 
 use crate::dispatch::{CallContext, Dispatcher, fault, system};
+use crate::metrics::Metrics;
 use crate::xmlrpc::{self, EncodeOptions, Fault, Limits, Value};
 
 /// What one request produced, for the transport and the access log.
@@ -18,6 +19,9 @@ pub struct Outcome {
     pub method: Option<String>,
     /// Calls in a multicall, if it was one.
     pub multicall_size: Option<usize>,
+    /// The method names of a multicall's entries, in order (at most
+    /// [`LOGGED_MULTICALL_NAMES`]), for the access log.
+    pub multicall_methods: Vec<String>,
     /// The fault code answered, if any.
     pub fault_code: Option<i32>,
 }
@@ -28,21 +32,44 @@ pub struct Gateway {
     dispatcher: ArcSwap<Dispatcher>,
     limits: Limits,
     encode: EncodeOptions,
+    metrics: Metrics,
 }
 
+/// How many multicall entry names an [`Outcome`] keeps for the log.
+pub const LOGGED_MULTICALL_NAMES: usize = 20;
+
 impl Gateway {
+    /// A gateway counting into a fresh [`Metrics`] of its own.
     pub fn new(dispatcher: Dispatcher, limits: Limits, encode: EncodeOptions) -> Self {
+        Gateway::with_metrics(dispatcher, limits, encode, Metrics::new())
+    }
+
+    /// A gateway counting into `metrics` (calls and backend requests
+    /// included: the dispatcher is handed the same metrics).
+    pub fn with_metrics(
+        dispatcher: Dispatcher,
+        limits: Limits,
+        encode: EncodeOptions,
+        metrics: Metrics,
+    ) -> Self {
         Gateway {
-            dispatcher: ArcSwap::from_pointee(dispatcher),
+            dispatcher: ArcSwap::from_pointee(dispatcher.with_metrics(metrics.clone())),
             limits,
             encode,
+            metrics,
         }
     }
 
     /// Installs a new dispatcher (config reload). Calls in flight finish on
     /// the old one.
     pub fn replace_dispatcher(&self, dispatcher: Dispatcher) {
-        self.dispatcher.store(Arc::new(dispatcher));
+        self.dispatcher
+            .store(Arc::new(dispatcher.with_metrics(self.metrics.clone())));
+    }
+
+    /// Where this gateway counts.
+    pub fn metrics(&self) -> &Metrics {
+        &self.metrics
     }
 
     /// The dispatcher new requests will use.
@@ -64,19 +91,32 @@ impl Gateway {
                 return self.fault_outcome(None, None, fault::decode_fault(&err));
             }
         };
-        let multicall_size = (call.name == system::MULTICALL).then(|| {
-            call.params
-                .first()
-                .and_then(Value::as_array)
-                .map_or(0, <[Value]>::len)
-        });
+        let entries = (call.name == system::MULTICALL)
+            .then(|| call.params.first().and_then(Value::as_array))
+            .flatten();
+        let multicall_size =
+            (call.name == system::MULTICALL).then(|| entries.map_or(0, <[Value]>::len));
+        let multicall_methods: Vec<String> = entries
+            .unwrap_or_default()
+            .iter()
+            .take(LOGGED_MULTICALL_NAMES)
+            .map(|entry| match entry {
+                Value::Struct(members) => match members.get("methodName") {
+                    Some(Value::String(name)) => name.clone(),
+                    _ => "-".to_owned(),
+                },
+                _ => "-".to_owned(),
+            })
+            .collect();
         let dispatcher = self.dispatcher.load_full();
         let result = dispatcher.call(&call.name, call.params, ctx).await;
         let value = match result {
             Ok(value) => value,
             Err(err) => {
                 let fault = dispatcher.fault_for(&call.name, &err, ctx);
-                return self.fault_outcome(Some(call.name), multicall_size, fault);
+                let mut outcome = self.fault_outcome(Some(call.name), multicall_size, fault);
+                outcome.multicall_methods = multicall_methods;
+                return outcome;
             }
         };
         match xmlrpc::encode_response(&value, &self.encode) {
@@ -84,12 +124,15 @@ impl Gateway {
                 body,
                 method: Some(call.name),
                 multicall_size,
+                multicall_methods,
                 fault_code: None,
             },
             Err(err) => {
                 tracing::warn!(request_id = %ctx.request_id, method = %call.name, error = %err, "result did not encode");
                 let fault = fault::encode_fault(&call.name, &err);
-                self.fault_outcome(Some(call.name), multicall_size, fault)
+                let mut outcome = self.fault_outcome(Some(call.name), multicall_size, fault);
+                outcome.multicall_methods = multicall_methods;
+                outcome
             }
         }
     }
@@ -104,6 +147,7 @@ impl Gateway {
             body: xmlrpc::encode_fault(&fault, &self.encode),
             method,
             multicall_size,
+            multicall_methods: Vec::new(),
             fault_code: Some(fault.code),
         }
     }

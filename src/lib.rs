@@ -30,6 +30,7 @@ pub mod demo;
 pub mod dispatch;
 pub mod gateway;
 pub mod http;
+pub mod metrics;
 pub mod server;
 pub mod telemetry;
 pub mod xmlrpc;

@@ -134,10 +134,15 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
     let rt = runtime();
     let result = rt.block_on(async {
         let table = config::build_table(&cfg, &demo::handlers())?;
-        let server = Server::bind(settings.listen, table, ServerOptions::from(&settings))
+        let mut options = ServerOptions::from(&settings);
+        options.metrics = xmlrpc_gateway::metrics::Metrics::global();
+        let server = Server::bind(settings.listen, table, options)
             .await
             .map_err(|e| ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen)))?;
         tracing::info!(listen = %server.local_addr().map_or_else(|_| settings.listen.to_string(), |a| a.to_string()), "serving XML-RPC");
+        if let Some(admin) = server.admin_addr() {
+            tracing::info!(listen = %admin, "serving admin endpoints");
+        }
         let reloader = tokio::spawn(reload_on_sighup(server.app(), file, env.clone()));
         let served = server
             .run(shutdown_signal())

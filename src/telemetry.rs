@@ -1,4 +1,7 @@
-//! Logging setup: `tracing` to stderr as text or JSON lines.
+//! Logging setup: `tracing` to stderr as text or JSON lines. Every line
+//! logged while a request is answered carries its id: the HTTP layer opens
+//! a `request` span with a `request_id` field (text: `request{request_id=..}:`,
+//! JSON: `"span":{"request_id":..}` and `"spans":[..]`).
 
 use std::io::IsTerminal;
 
@@ -27,9 +30,11 @@ pub fn init(format: LogFormat, level: &str) {
 static RELOADS_OK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 static RELOADS_REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
-/// Records one config reload (SIGHUP): applied, or refused with `error`.
+/// Records one config reload (SIGHUP): applied, or refused with `error`;
+/// also in `xmlrpc_gateway_config_reloads_total` (the binary's metrics).
 pub fn record_reload(error: Option<&dyn std::fmt::Display>) {
     use std::sync::atomic::Ordering::Relaxed;
+    crate::metrics::record_config_reload(error.is_none());
     match error {
         None => {
             let n = RELOADS_OK.fetch_add(1, Relaxed) + 1;

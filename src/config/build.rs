@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{Config, ConfigError, RouteConfig, Threshold};
 use crate::backend::{self, Backend};
 use crate::dispatch::{DispatchOptions, Pattern, Rename, Route, RoutingTable, Target};
-use crate::http::HttpOptions;
+use crate::http::{AdminOptions, HttpOptions};
 use crate::xmlrpc::{Charset, EncodeOptions, Limits};
 
 /// The validated settings of every layer.
@@ -88,6 +88,7 @@ impl Config {
                 ));
             }
         };
+        let admin = self.admin_options()?;
         let nonzero = |d: std::time::Duration| (!d.is_zero()).then_some(d);
         Ok(Settings {
             listen,
@@ -102,6 +103,7 @@ impl Config {
                 max_connections: l.max_connections,
                 drain_timeout: l.drain_timeout,
                 forward_headers: self.forward_header_candidates(),
+                admin,
             },
             dispatch: DispatchOptions {
                 introspection: s.introspection,
@@ -127,6 +129,58 @@ impl Config {
 }
 
 impl Config {
+    /// `[admin]`: an address if given, paths that start with `/`, differ from
+    /// each other and from every `server.rpc_paths` entry (also when the
+    /// endpoints have their own listener, so moving them back stays valid).
+    fn admin_options(&self) -> Result<AdminOptions, ConfigError> {
+        let a = &self.admin;
+        let listen = match &a.listen {
+            None => None,
+            Some(text) => Some(text.parse().map_err(|_| {
+                ConfigError::invalid(
+                    "admin.listen",
+                    format!("{text:?} is not an address like 127.0.0.1:9100"),
+                )
+            })?),
+        };
+        let mut seen: Vec<(&str, &str)> = Vec::new();
+        for (key, path, served) in [
+            ("admin.metrics_path", &a.metrics_path, a.metrics),
+            ("admin.health_path", &a.health_path, true),
+            ("admin.ready_path", &a.ready_path, true),
+        ] {
+            if !path.starts_with('/') {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("{path:?} must start with /"),
+                ));
+            }
+            if !served {
+                continue;
+            }
+            if self.server.rpc_paths.contains(path) {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("{path:?} is also in server.rpc_paths"),
+                ));
+            }
+            if let Some((other, _)) = seen.iter().find(|(_, p)| p == path) {
+                return Err(ConfigError::invalid(
+                    key,
+                    format!("{path:?} is also {other}"),
+                ));
+            }
+            seen.push((key, path));
+        }
+        Ok(AdminOptions {
+            listen,
+            metrics: a.metrics,
+            metrics_path: a.metrics_path.clone(),
+            health_path: a.health_path.clone(),
+            ready_path: a.ready_path.clone(),
+        })
+    }
+
     /// Every client header name some backend may receive (lower case):
     /// `server.forward_headers` plus each backend's `forward_headers`. The
     /// HTTP edge passes these on; each backend keeps only its own allowlist.

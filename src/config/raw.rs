@@ -17,6 +17,8 @@ pub struct Config {
     #[serde(default)]
     pub log: LogConfig,
     #[serde(default)]
+    pub admin: AdminConfig,
+    #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
@@ -119,6 +121,34 @@ impl Default for LogConfig {
         LogConfig {
             format: "text".to_owned(),
             level: "info".to_owned(),
+        }
+    }
+}
+
+/// `[admin]`: the operator's endpoints (metrics, liveness, readiness).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// A listener of their own (e.g. `127.0.0.1:9100`); unset serves them
+    /// on the main listener, where they take precedence over RPC paths.
+    pub listen: Option<String>,
+    /// Serve Prometheus metrics at `metrics_path`.
+    pub metrics: bool,
+    pub metrics_path: String,
+    /// Liveness: always 200 while the process serves.
+    pub health_path: String,
+    /// Readiness: 200, or 503 once shutdown has begun.
+    pub ready_path: String,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        AdminConfig {
+            listen: None,
+            metrics: true,
+            metrics_path: "/metrics".to_owned(),
+            health_path: "/healthz".to_owned(),
+            ready_path: "/readyz".to_owned(),
         }
     }
 }

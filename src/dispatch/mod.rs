@@ -10,8 +10,10 @@ pub mod system;
 mod table;
 mod typed;
 
+use std::borrow::Cow;
+use std::collections::HashSet;
 use std::panic::AssertUnwindSafe;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 
@@ -22,6 +24,7 @@ pub use table::{Pattern, Rename, Resolved, Route, RoutingTable, TableError, Targ
 pub use typed::{Bytes, FromValue, IntoCallResult, IntoValue, RawFn};
 
 use crate::backend::BackendCall;
+use crate::metrics::Metrics;
 use crate::xmlrpc::{Fault, Value};
 
 /// Switches and bounds for dispatch (see the README's config table).
@@ -61,11 +64,69 @@ impl Default for DispatchOptions {
 pub struct Dispatcher {
     table: RoutingTable,
     options: DispatchOptions,
+    /// Where calls are counted; `None` counts nothing.
+    metrics: Option<Metrics>,
+    /// The names the instance (if any) lists: valid `method` label values.
+    instance_names: HashSet<String>,
 }
 
 impl Dispatcher {
     pub fn new(table: RoutingTable, options: DispatchOptions) -> Self {
-        Dispatcher { table, options }
+        let instance_names = table
+            .instance()
+            .map(|i| i.list_methods().into_iter().collect())
+            .unwrap_or_default();
+        Dispatcher {
+            table,
+            options,
+            metrics: None,
+            instance_names,
+        }
+    }
+
+    /// Counts calls (and backend requests) in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The `method` and `route` metric labels for a called name, from a
+    /// closed set: exact route names, the instance's listed names and the
+    /// `system.*` names as themselves; a prefix or `*` route's pattern
+    /// (`inventory.*`); anything else `unknown`. So a client cannot add
+    /// series by inventing names.
+    pub fn method_label<'a>(&'a self, name: &'a str) -> (Cow<'a, str>, &'a str) {
+        const SYSTEM: [&str; 4] = [
+            system::LIST_METHODS,
+            system::METHOD_HELP,
+            system::METHOD_SIGNATURE,
+            system::MULTICALL,
+        ];
+        if name.starts_with("system.") {
+            return match SYSTEM.contains(&name) {
+                true => (Cow::Borrowed(name), "system"),
+                false => (Cow::Borrowed(crate::metrics::UNKNOWN_METHOD), "none"),
+            };
+        }
+        match self.table.resolve(name) {
+            Resolved::Route(route) => match &route.pattern {
+                Pattern::Exact(_) => (Cow::Borrowed(name), route.label.as_str()),
+                pattern => (Cow::Owned(pattern.to_string()), route.label.as_str()),
+            },
+            Resolved::Instance(_) if self.instance_names.contains(name) => {
+                (Cow::Borrowed(name), "instance")
+            }
+            Resolved::Instance(_) => (Cow::Borrowed(crate::metrics::UNKNOWN_METHOD), "instance"),
+            Resolved::NotFound => (Cow::Borrowed(crate::metrics::UNKNOWN_METHOD), "none"),
+        }
+    }
+
+    fn record_call(&self, name: &str, result: &Result<Value, CallError>, started: Instant) {
+        if let Some(metrics) = &self.metrics {
+            let (method, route) = self.method_label(name);
+            let origin = result.as_ref().err().map(CallError::origin);
+            metrics.call(&method, route, origin, started.elapsed());
+        }
     }
 
     pub fn table(&self) -> &RoutingTable {
@@ -84,13 +145,37 @@ impl Dispatcher {
         ctx: &CallContext,
     ) -> Result<Value, CallError> {
         if name == system::MULTICALL && self.multicall_enabled() {
-            return self.multicall(params, ctx).await;
+            if let Some(metrics) = &self.metrics {
+                metrics.multicall(
+                    params
+                        .first()
+                        .and_then(Value::as_array)
+                        .map_or(0, <[Value]>::len),
+                );
+            }
+            let started = Instant::now();
+            let result = self.multicall(params, ctx).await;
+            self.record_call(name, &result, started);
+            return result;
         }
         self.call_one(name, params, ctx).await
     }
 
-    /// Answers a call that is not a multicall (multicall entries come here).
+    /// Answers a call that is not a multicall (multicall entries come here),
+    /// and counts it.
     async fn call_one(
+        &self,
+        name: &str,
+        params: Vec<Value>,
+        ctx: &CallContext,
+    ) -> Result<Value, CallError> {
+        let started = Instant::now();
+        let result = self.call_one_uncounted(name, params, ctx).await;
+        self.record_call(name, &result, started);
+        result
+    }
+
+    async fn call_one_uncounted(
         &self,
         name: &str,
         params: Vec<Value>,
@@ -155,9 +240,16 @@ impl Dispatcher {
                     idempotent: route.idempotent,
                 };
                 let method = name.to_owned();
+                let mut timer = self
+                    .metrics
+                    .clone()
+                    .map(|m| BackendTimer::start(m, backend.name()));
                 backend
                     .call(call, ctx.clone())
                     .map(move |r| {
+                        if let Some(timer) = timer.take() {
+                            timer.finish(r.as_ref().err().map(crate::backend::BackendError::kind));
+                        }
                         r.map_err(|source| match source {
                             crate::backend::BackendError::Remote(f) => CallError::Fault(f),
                             crate::backend::BackendError::InvalidParams(msg) => {
@@ -182,5 +274,40 @@ impl Dispatcher {
             }
         }
         fault::call_fault(method, err)
+    }
+}
+
+/// Times one backend request for metrics. Dropped unfinished (the call's
+/// deadline passed, or the client went away), it counts as `cancelled`.
+struct BackendTimer {
+    metrics: Metrics,
+    backend: String,
+    started: Instant,
+    finished: bool,
+}
+
+impl BackendTimer {
+    fn start(metrics: Metrics, backend: &str) -> Self {
+        BackendTimer {
+            metrics,
+            backend: backend.to_owned(),
+            started: Instant::now(),
+            finished: false,
+        }
+    }
+
+    fn finish(mut self, error: Option<&str>) {
+        self.finished = true;
+        self.metrics
+            .backend_call(&self.backend, error, self.started.elapsed());
+    }
+}
+
+impl Drop for BackendTimer {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.metrics
+                .backend_call(&self.backend, Some("cancelled"), self.started.elapsed());
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! gzip and status codes. Everything XML-RPC is delegated to the
 //! [`Gateway`](crate::gateway::Gateway).
 
+mod admin;
 mod gzip;
 mod request_id;
 mod server;
@@ -10,6 +11,7 @@ mod status;
 
 use std::time::Duration;
 
+pub use admin::{AdminOptions, AdminState, Readiness, serve as serve_admin};
 pub use gzip::{
     GunzipError, UnsupportedCoding, accepts_gzip, compress_response, gunzip, gzip, request_is_gzip,
 };
@@ -44,6 +46,9 @@ pub struct HttpOptions {
     pub drain_timeout: Duration,
     /// Client header names (lower case) passed on to backends.
     pub forward_headers: Vec<String>,
+    /// `/metrics`, `/healthz`, `/readyz`: on this listener (taking
+    /// precedence over the RPC paths) unless `admin.listen` is set.
+    pub admin: AdminOptions,
 }
 
 impl Default for HttpOptions {
@@ -59,6 +64,7 @@ impl Default for HttpOptions {
             max_connections: 10_000,
             drain_timeout: Duration::from_secs(30),
             forward_headers: Vec::new(),
+            admin: AdminOptions::default(),
         }
     }
 }
@@ -67,10 +73,39 @@ impl HttpOptions {
     pub fn is_rpc_path(&self, path: &str) -> bool {
         self.rpc_paths.is_empty() || self.rpc_paths.iter().any(|p| p == path)
     }
+
+    /// The `path` metric label: the RPC path as configured (`*` when every
+    /// path is one), else `other`. Never text the client chose.
+    pub fn rpc_path_label<'a>(&'a self, path: &str) -> &'a str {
+        if self.rpc_paths.is_empty() {
+            return "*";
+        }
+        self.rpc_paths
+            .iter()
+            .find(|p| *p == path)
+            .map_or(crate::metrics::OTHER_PATH, String::as_str)
+    }
 }
 
-/// What every connection shares: the pipeline and the HTTP settings.
+/// What every connection shares: the pipeline, the HTTP settings, and the
+/// operator's endpoints (their metrics are the gateway's).
 pub struct App {
     pub gateway: Gateway,
     pub options: HttpOptions,
+    pub admin: AdminState,
+}
+
+impl App {
+    pub fn new(gateway: Gateway, options: HttpOptions) -> App {
+        let admin = AdminState {
+            options: options.admin.clone(),
+            metrics: gateway.metrics().clone(),
+            readiness: Readiness::default(),
+        };
+        App {
+            gateway,
+            options,
+            admin,
+        }
+    }
 }

@@ -15,8 +15,10 @@ use tokio::sync::Semaphore;
 use super::App;
 use super::service;
 
-/// Serves `listener` until `shutdown` resolves, then stops accepting and
-/// waits up to the drain timeout for requests in flight.
+/// Serves `listener` until `shutdown` resolves; then `/readyz` answers 503,
+/// the listener closes (new connections are refused), idle keep-alive
+/// connections close, and requests in flight get up to the drain timeout
+/// to finish (their responses say `Connection: close`).
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
@@ -50,6 +52,7 @@ pub async fn serve(
             () = &mut shutdown => break,
         };
         let _ = stream.set_nodelay(true);
+        let open = app.gateway.metrics().connection_open();
         let app = app.clone();
         let service = service_fn(move |req| {
             let app = app.clone();
@@ -60,16 +63,24 @@ pub async fn serve(
             if let Err(err) = conn.await {
                 tracing::debug!(peer = %peer, error = %err, "connection ended with an error");
             }
+            drop(open);
             drop(permit);
         });
     }
+    app.admin.readiness.start_draining();
     drop(listener);
-    tracing::info!("listener closed; draining connections");
+    tracing::info!(
+        connections = graceful.count(),
+        drain_timeout = ?app.options.drain_timeout,
+        "listener closed; draining connections"
+    );
     if tokio::time::timeout(app.options.drain_timeout, graceful.shutdown())
         .await
         .is_err()
     {
         tracing::warn!("drain timeout reached; closing remaining connections");
+    } else {
+        tracing::info!("drained");
     }
     Ok(())
 }

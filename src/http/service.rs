@@ -9,7 +9,8 @@ use std::time::Instant;
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
+use tracing::Instrument;
 
 use super::App;
 use super::gzip::{self, GunzipError};
@@ -21,35 +22,105 @@ const TEXT_XML: HeaderValue = HeaderValue::from_static("text/xml");
 const GZIP: HeaderValue = HeaderValue::from_static("gzip");
 const VARY: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 
+/// What an XML-RPC exchange was, for the access log and metrics.
+#[derive(Default)]
+struct Exchange {
+    method: Option<String>,
+    multicall_methods: Vec<String>,
+    fault_code: Option<i32>,
+    request_bytes: usize,
+    request_gzip: bool,
+    response_gzip: bool,
+}
+
 /// Answers one request. Never fails: every problem is a status or a fault.
+/// Everything logged while answering it (dispatch, backends) carries its
+/// request id, through the `request` span.
 pub async fn handle(
     app: Arc<App>,
     req: Request<Incoming>,
     peer: Option<SocketAddr>,
 ) -> Response<Full<Bytes>> {
-    let started = Instant::now();
     let request_id = request_id::from_headers(req.headers());
+    let span = tracing::info_span!("request", request_id = %request_id);
+    handle_in_span(app, req, peer, request_id)
+        .instrument(span)
+        .await
+}
+
+async fn handle_in_span(
+    app: Arc<App>,
+    req: Request<Incoming>,
+    peer: Option<SocketAddr>,
+    request_id: Arc<str>,
+) -> Response<Full<Bytes>> {
+    let started = Instant::now();
     let path = req.uri().path().to_owned();
-    let (mut response, method) = match serve_rpc(&app, req, peer, &request_id).await {
-        Ok((response, method)) => (response, method),
-        Err(err) => (err.into_response(), None),
+    let http_method = req.method().clone();
+    let metrics = app.gateway.metrics().clone();
+    if app.options.admin.listen.is_none()
+        && let Some(mut response) = app.admin.respond(&http_method, &path)
+    {
+        let label = app.options.admin.endpoint(&path).unwrap_or_default();
+        metrics.http_request(label, response.status().as_u16());
+        set_request_id(&mut response, &request_id);
+        // Probes and scrapes come every few seconds: not worth an info line.
+        tracing::debug!(target: "access", path = %path, status = response.status().as_u16(), "admin request");
+        return response;
+    }
+    let _in_flight = metrics.request_in_flight();
+    let (mut response, exchange) = match serve_rpc(&app, req, peer, &request_id).await {
+        Ok(served) => served,
+        Err(err) => (err.into_response(), Exchange::default()),
     };
-    if let Ok(value) = HeaderValue::from_str(&request_id) {
-        response.headers_mut().insert(request_id::HEADER, value);
+    set_request_id(&mut response, &request_id);
+    let status = response.status().as_u16();
+    let response_bytes = response.body().size_hint().exact().unwrap_or(0) as usize;
+    metrics.http_request(app.options.rpc_path_label(&path), status);
+    if exchange.method.is_some() || exchange.fault_code.is_some() {
+        metrics.http_bodies(
+            exchange.request_bytes,
+            response_bytes,
+            exchange.request_gzip,
+            exchange.response_gzip,
+        );
     }
     if app.options.log_requests {
         tracing::info!(
             target: "access",
             request_id = %request_id,
             peer = %peer.map_or_else(|| "-".to_owned(), |p| p.to_string()),
+            http_method = %http_method,
             path = %path,
-            method = %method.as_deref().unwrap_or("-"),
-            status = response.status().as_u16(),
-            duration_ms = %format_args!("{:.3}", started.elapsed().as_secs_f64() * 1000.0),
+            method = %printable(exchange.method.as_deref().unwrap_or("-")),
+            calls = (!exchange.multicall_methods.is_empty())
+                .then(|| printable(&exchange.multicall_methods.join(",")).into_owned())
+                .map(tracing::field::display),
+            status,
+            fault_code = exchange.fault_code,
+            bytes_in = exchange.request_bytes,
+            bytes_out = response_bytes,
+            duration_ms = started.elapsed().as_micros() as f64 / 1000.0,
             "request"
         );
     }
     response
+}
+
+/// A client-chosen name as log text: control characters escaped, so a
+/// name cannot forge a log line (JSON lines are escaped anyway).
+fn printable(name: &str) -> std::borrow::Cow<'_, str> {
+    if name.chars().any(char::is_control) {
+        std::borrow::Cow::Owned(name.escape_debug().to_string())
+    } else {
+        std::borrow::Cow::Borrowed(name)
+    }
+}
+
+fn set_request_id(response: &mut Response<Full<Bytes>>, request_id: &str) {
+    if let Ok(value) = HeaderValue::from_str(request_id) {
+        response.headers_mut().insert(request_id::HEADER, value);
+    }
 }
 
 async fn serve_rpc(
@@ -57,7 +128,7 @@ async fn serve_rpc(
     req: Request<Incoming>,
     peer: Option<SocketAddr>,
     request_id: &Arc<str>,
-) -> Result<(Response<Full<Bytes>>, Option<String>), HttpError> {
+) -> Result<(Response<Full<Bytes>>, Exchange), HttpError> {
     if !app.options.is_rpc_path(req.uri().path()) {
         return Err(HttpError::NotFound);
     }
@@ -83,6 +154,7 @@ async fn serve_rpc(
         deadline: None,
     };
     let body = read_body(app, req).await?;
+    let request_bytes = body.len();
     let body = if gzipped {
         gzip::gunzip(&body, app.options.max_decoded_bytes).map_err(|e| match e {
             GunzipError::TooLarge => HttpError::BodyTooLarge,
@@ -98,14 +170,22 @@ async fn serve_rpc(
     if app.options.encode_threshold.is_some() {
         headers.insert(header::VARY, VARY);
     }
-    let (payload, gzipped) =
+    let (payload, response_gzip) =
         gzip::compress_response(outcome.body, app.options.encode_threshold, wants_gzip);
-    if gzipped {
+    if response_gzip {
         headers.insert(header::CONTENT_ENCODING, GZIP);
     }
     *response.body_mut() = Full::new(Bytes::from(payload));
     *response.status_mut() = StatusCode::OK;
-    Ok((response, outcome.method))
+    let exchange = Exchange {
+        method: outcome.method,
+        multicall_methods: outcome.multicall_methods,
+        fault_code: outcome.fault_code,
+        request_bytes,
+        request_gzip: gzipped,
+        response_gzip,
+    };
+    Ok((response, exchange))
 }
 
 /// Reads the whole body within the size and time bounds.
@@ -145,4 +225,19 @@ fn forwardable_headers(headers: &http::HeaderMap, allow: &[String]) -> Vec<(Stri
             Some((name.clone(), value.to_owned()))
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::printable;
+
+    #[test]
+    fn names_cannot_forge_log_lines() {
+        assert_eq!(printable("inventory.get"), "inventory.get");
+        assert_eq!(
+            printable("a\n2026-01-01 INFO forged"),
+            "a\\n2026-01-01 INFO forged"
+        );
+        assert_eq!(printable("tab\there"), "tab\\there");
+    }
 }

@@ -6,7 +6,8 @@
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
-use std::process::Command;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::oneshot;
@@ -16,6 +17,8 @@ use xmlrpc_gateway::{Server, ServerOptions, demo};
 /// A running gateway; stops when dropped.
 pub struct Gateway {
     pub addr: SocketAddr,
+    /// The admin endpoints' own listener, when `[admin] listen` is set.
+    pub admin_addr: Option<SocketAddr>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -47,7 +50,9 @@ impl Gateway {
                 .unwrap();
             rt.block_on(async move {
                 let server = Server::bind("127.0.0.1:0", table, options).await.unwrap();
-                addr_tx.send(server.local_addr().unwrap()).unwrap();
+                addr_tx
+                    .send((server.local_addr().unwrap(), server.admin_addr()))
+                    .unwrap();
                 server
                     .run(async {
                         let _ = stop_rx.await;
@@ -56,11 +61,12 @@ impl Gateway {
                     .unwrap();
             });
         });
-        let addr = addr_rx
+        let (addr, admin_addr) = addr_rx
             .recv_timeout(Duration::from_secs(10))
             .expect("server starts");
         Gateway {
             addr,
+            admin_addr,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
@@ -69,6 +75,73 @@ impl Gateway {
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
+
+    /// The `/metrics` text (from the admin listener when there is one).
+    pub fn metrics(&self) -> String {
+        let resp = get(self.admin_addr.unwrap_or(self.addr), "/metrics");
+        assert_eq!(resp.status, 200, "{}", resp.text());
+        resp.text()
+    }
+}
+
+/// A GET of `path`, on its own connection.
+pub fn get(addr: SocketAddr, path: &str) -> RawResponse {
+    raw(
+        addr,
+        format!("GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n").as_bytes(),
+    )
+}
+
+/// The sample lines of one metric (`name` exactly, with or without labels)
+/// in Prometheus text format.
+pub fn samples<'a>(text: &'a str, name: &str) -> Vec<&'a str> {
+    text.lines()
+        .filter(|l| {
+            l.strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('{') || rest.starts_with(' '))
+        })
+        .collect()
+}
+
+/// The value of the one sample line that starts with `series` (a name and
+/// its labels as rendered, e.g. `m{a="b"}`); 0 when absent.
+pub fn sample_value(text: &str, series: &str) -> f64 {
+    text.lines()
+        .find_map(|l| l.strip_prefix(series)?.strip_prefix(' '))
+        .map_or(0.0, |v| v.trim().parse().unwrap())
+}
+
+/// An XML-RPC POST to `/RPC2`, answered on its own connection.
+pub fn rpc(addr: SocketAddr, method: &str, params_xml: &[&str]) -> RawResponse {
+    raw(
+        addr,
+        &post("/RPC2", &[], call_xml(method, params_xml).as_bytes()),
+    )
+}
+
+/// Whether an external tool the tests drive can be used. Missing, it fails
+/// the test under CI (CI=true) or as root (scripts/install-test-deps.sh
+/// installs it); otherwise the test is skipped with the reason printed.
+pub fn tool_available(tool: &str, package: &str) -> bool {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return true;
+    }
+    let ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0");
+    assert!(
+        !ci && !root,
+        "{tool} is missing: run scripts/install-test-deps.sh (Debian package {package})"
+    );
+    eprintln!("SKIPPED: {tool} is missing and we are not root (install Debian package {package})");
+    false
 }
 
 impl Drop for Gateway {
@@ -213,4 +286,139 @@ pub fn python_file(name: &str, url: &str) -> String {
     let path = format!("{}/tests/python/{name}", env!("CARGO_MANIFEST_DIR"));
     let script = std::fs::read_to_string(&path).unwrap();
     python(&script, url)
+}
+
+/// The real binary, serving a config file on free loopback ports, with its
+/// log lines (stderr) collected. Killed when dropped, if still running.
+pub struct Binary {
+    pub child: Child,
+    pub addr: SocketAddr,
+    pub admin_addr: Option<SocketAddr>,
+    logs: Arc<Mutex<Vec<String>>>,
+    _dir: TempDir,
+}
+
+impl Binary {
+    /// Starts `xmlrpc-gateway --config FILE --listen 127.0.0.1:0` with JSON
+    /// logs, and waits for it to say where it listens.
+    pub fn start(config_toml: &str) -> Binary {
+        let dir = TempDir::new();
+        let file = dir.0.join("gateway.toml");
+        std::fs::write(&file, config_toml).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_xmlrpc-gateway"))
+            .arg("--config")
+            .arg(&file)
+            .arg("--listen")
+            .arg("127.0.0.1:0")
+            .env("XMLRPC_GATEWAY__LOG__FORMAT", "json")
+            .env_remove("RUST_LOG")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stderr = child.stderr.take().unwrap();
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        {
+            let logs = logs.clone();
+            std::thread::spawn(move || {
+                use std::io::BufRead;
+                for line in std::io::BufReader::new(stderr).lines() {
+                    let Ok(line) = line else { break };
+                    let _ = tx.send(line.clone());
+                    logs.lock().unwrap().push(line);
+                }
+            });
+        }
+        let wants_admin = Config::from_toml(config_toml).is_ok_and(|c| c.admin.listen.is_some());
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        let (mut addr, mut admin_addr) = (None, None);
+        while addr.is_none() || (wants_admin && admin_addr.is_none()) {
+            let left = deadline.saturating_duration_since(std::time::Instant::now());
+            let line = rx.recv_timeout(left).unwrap_or_else(|_| {
+                let _ = child.kill();
+                panic!(
+                    "the binary did not start; logs:\n{}",
+                    logs.lock().unwrap().join("\n")
+                )
+            });
+            let json: serde_json::Value = match serde_json::from_str(&line) {
+                Ok(json) => json,
+                Err(_) => continue,
+            };
+            let listen = json["listen"].as_str().and_then(|a| a.parse().ok());
+            match json["message"].as_str() {
+                Some("serving XML-RPC") => addr = listen,
+                Some("serving admin endpoints") => admin_addr = listen,
+                _ => {}
+            }
+        }
+        Binary {
+            child,
+            addr: addr.unwrap(),
+            admin_addr,
+            logs,
+            _dir: dir,
+        }
+    }
+
+    /// The log lines so far, parsed as JSON.
+    pub fn logs(&self) -> Vec<serde_json::Value> {
+        self.logs
+            .lock()
+            .unwrap()
+            .iter()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
+    }
+
+    /// Sends a signal with `kill(1)`.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+    }
+
+    /// Waits up to `limit` for the process to exit.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = std::time::Instant::now() + limit;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return Some(status);
+            }
+            if std::time::Instant::now() > deadline {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Binary {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A temporary directory, removed when dropped.
+pub struct TempDir(pub std::path::PathBuf);
+
+impl TempDir {
+    pub fn new() -> TempDir {
+        let dir =
+            std::env::temp_dir().join(format!("xg-test-{}-{}", std::process::id(), rand_suffix()));
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
 }

@@ -1,0 +1,460 @@
+//! Prometheus metrics: the families, their closed label sets, and the text
+//! rendering `/metrics` serves. At the side of the pipeline: the request
+//! path only writes here, never reads (rendering happens on a scrape).
+//!
+//! Each [`Metrics`] owns its registry (never prometheus' global default), so
+//! two servers in one process, or two tests, do not share counters. The
+//! binary uses [`Metrics::global`]; the free functions
+//! [`record_config_reload`] and [`set_backend_circuit_state`] write to that
+//! one, for code (config reload, backends) that holds no handle.
+
+use std::fmt;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use prometheus::{
+    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
+    TextEncoder,
+};
+
+use crate::dispatch::Origin;
+
+/// Every metric name starts with this.
+pub const PREFIX: &str = "xmlrpc_gateway";
+
+/// The `path` label of requests to paths that are neither RPC paths nor
+/// endpoints of the gateway's own (so clients cannot mint label values).
+pub const OTHER_PATH: &str = "other";
+
+/// The `method` label of a name the routing table does not know.
+pub const UNKNOWN_METHOD: &str = "unknown";
+
+/// Seconds: 0.5 ms to 30 s.
+const DURATION_BUCKETS: &[f64] = &[
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+];
+
+/// Calls in one multicall.
+const MULTICALL_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+
+/// A circuit breaker's state, as the `backend_circuit_state` gauge shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CircuitState {
+    Closed = 0,
+    Open = 1,
+    HalfOpen = 2,
+}
+
+/// How a call ended, for the `outcome` label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CallOutcome {
+    /// A value.
+    Ok,
+    /// A fault the client caused or the handler/backend answered with.
+    Fault,
+    /// The gateway or an upstream failed (timeout, transport, bug).
+    Error,
+}
+
+impl CallOutcome {
+    /// The outcome of a failure of this origin.
+    pub fn of(origin: Origin) -> Self {
+        match origin {
+            Origin::Client | Origin::Handler => CallOutcome::Fault,
+            Origin::Backend | Origin::Gateway => CallOutcome::Error,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallOutcome::Ok => "ok",
+            CallOutcome::Fault => "fault",
+            CallOutcome::Error => "error",
+        }
+    }
+}
+
+/// The families. Cheap to clone (an `Arc`).
+#[derive(Clone)]
+pub struct Metrics {
+    inner: Arc<Families>,
+}
+
+struct Families {
+    registry: Registry,
+    http_requests: IntCounterVec,
+    http_requests_in_flight: IntGauge,
+    http_connections_open: IntGauge,
+    http_request_body_bytes: HistogramVec,
+    http_response_body_bytes: HistogramVec,
+    http_gzip: IntCounterVec,
+    calls: IntCounterVec,
+    call_duration: HistogramVec,
+    multicall_size: HistogramVec,
+    backend_requests: IntCounterVec,
+    backend_errors: IntCounterVec,
+    backend_duration: HistogramVec,
+    backend_circuit_state: IntGaugeVec,
+    config_reloads: IntCounterVec,
+}
+
+impl fmt::Debug for Metrics {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Metrics")
+    }
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Metrics::new()
+    }
+}
+
+fn name(short: &str) -> String {
+    format!("{PREFIX}_{short}")
+}
+
+fn counter(registry: &Registry, short: &str, help: &str, labels: &[&str]) -> IntCounterVec {
+    let c = IntCounterVec::new(Opts::new(name(short), help), labels).expect("valid counter");
+    registry.register(Box::new(c.clone())).expect("unique name");
+    c
+}
+
+fn histogram(
+    registry: &Registry,
+    short: &str,
+    help: &str,
+    labels: &[&str],
+    buckets: Vec<f64>,
+) -> HistogramVec {
+    let opts = HistogramOpts::new(name(short), help).buckets(buckets);
+    let h = HistogramVec::new(opts, labels).expect("valid histogram");
+    registry.register(Box::new(h.clone())).expect("unique name");
+    h
+}
+
+fn gauge(registry: &Registry, short: &str, help: &str) -> IntGauge {
+    let g = IntGauge::new(name(short), help).expect("valid gauge");
+    registry.register(Box::new(g.clone())).expect("unique name");
+    g
+}
+
+impl Metrics {
+    /// A fresh registry with every family, the build info and the process
+    /// collector (CPU, memory, file descriptors).
+    pub fn new() -> Self {
+        let r = Registry::new();
+        let bytes = prometheus::exponential_buckets(64.0, 4.0, 10).expect("valid buckets");
+        let families = Families {
+            http_requests: counter(
+                &r,
+                "http_requests_total",
+                "HTTP requests answered, by path (an RPC path, an admin endpoint, or other) and status.",
+                &["path", "status"],
+            ),
+            http_requests_in_flight: gauge(
+                &r,
+                "http_requests_in_flight",
+                "HTTP requests being answered now.",
+            ),
+            http_connections_open: gauge(
+                &r,
+                "http_connections_open",
+                "Client connections open now (main listener).",
+            ),
+            http_request_body_bytes: histogram(
+                &r,
+                "http_request_body_bytes",
+                "Size of XML-RPC request bodies as received (before gunzip).",
+                &[],
+                bytes.clone(),
+            ),
+            http_response_body_bytes: histogram(
+                &r,
+                "http_response_body_bytes",
+                "Size of XML-RPC response bodies as sent (after gzip).",
+                &[],
+                bytes,
+            ),
+            http_gzip: counter(
+                &r,
+                "http_gzip_total",
+                "Bodies that were gzipped: direction=request (gunzipped on the way in) or response.",
+                &["direction"],
+            ),
+            calls: counter(
+                &r,
+                "calls_total",
+                "XML-RPC calls (multicall entries included), by method, route, outcome (ok, fault, error) and fault origin (none, client, handler, backend, gateway).",
+                &["method", "route", "outcome", "origin"],
+            ),
+            call_duration: histogram(
+                &r,
+                "call_duration_seconds",
+                "Time to answer one call (a multicall entry, or a whole multicall), by method.",
+                &["method"],
+                DURATION_BUCKETS.to_vec(),
+            ),
+            multicall_size: histogram(
+                &r,
+                "multicall_calls",
+                "Calls in one system.multicall.",
+                &[],
+                MULTICALL_BUCKETS.to_vec(),
+            ),
+            backend_requests: counter(
+                &r,
+                "backend_requests_total",
+                "Calls sent to a backend, by backend.",
+                &["backend"],
+            ),
+            backend_errors: counter(
+                &r,
+                "backend_errors_total",
+                "Backend calls that failed, by backend and kind (fault, timeout, refused, bad status, bad body, circuit open, transport, cancelled).",
+                &["backend", "kind"],
+            ),
+            backend_duration: histogram(
+                &r,
+                "backend_request_duration_seconds",
+                "Time a backend took to answer, by backend.",
+                &["backend"],
+                DURATION_BUCKETS.to_vec(),
+            ),
+            backend_circuit_state: {
+                let g = IntGaugeVec::new(
+                    Opts::new(
+                        name("backend_circuit_state"),
+                        "Circuit breaker state by backend: 0 closed, 1 open, 2 half-open.",
+                    ),
+                    &["backend"],
+                )
+                .expect("valid gauge");
+                r.register(Box::new(g.clone())).expect("unique name");
+                g
+            },
+            config_reloads: counter(
+                &r,
+                "config_reloads_total",
+                "Config reloads, by result (ok, error).",
+                &["result"],
+            ),
+            registry: r,
+        };
+        for result in ["ok", "error"] {
+            families.config_reloads.with_label_values(&[result]);
+        }
+        let build = IntGaugeVec::new(
+            Opts::new(
+                name("build_info"),
+                "Always 1; the version label is the gateway's version.",
+            ),
+            &["version"],
+        )
+        .expect("valid gauge");
+        build.with_label_values(&[env!("CARGO_PKG_VERSION")]).set(1);
+        families
+            .registry
+            .register(Box::new(build))
+            .expect("unique name");
+        families
+            .registry
+            .register(Box::new(
+                prometheus::process_collector::ProcessCollector::for_self(),
+            ))
+            .expect("unique name");
+        Metrics {
+            inner: Arc::new(families),
+        }
+    }
+
+    /// The process-wide instance the binary serves.
+    pub fn global() -> Metrics {
+        static GLOBAL: OnceLock<Metrics> = OnceLock::new();
+        GLOBAL.get_or_init(Metrics::new).clone()
+    }
+
+    /// The text exposition format, and its content type.
+    pub fn render(&self) -> (String, String) {
+        let encoder = TextEncoder::new();
+        let mut buf = Vec::new();
+        encoder
+            .encode(&self.inner.registry.gather(), &mut buf)
+            .expect("text encoding of gathered metrics");
+        (
+            String::from_utf8(buf).expect("text format is UTF-8"),
+            encoder.format_type().to_owned(),
+        )
+    }
+
+    /// One answered HTTP request. `path` must come from a closed set (see
+    /// [`OTHER_PATH`]).
+    pub fn http_request(&self, path: &str, status: u16) {
+        self.inner
+            .http_requests
+            .with_label_values(&[path, status.to_string().as_str()])
+            .inc();
+    }
+
+    /// Counts a request in flight until the guard drops.
+    pub fn request_in_flight(&self) -> GaugeGuard {
+        GaugeGuard::new(self.inner.http_requests_in_flight.clone())
+    }
+
+    /// Counts an open connection until the guard drops.
+    pub fn connection_open(&self) -> GaugeGuard {
+        GaugeGuard::new(self.inner.http_connections_open.clone())
+    }
+
+    /// Body sizes of one XML-RPC exchange, and whether each side was gzipped.
+    pub fn http_bodies(
+        &self,
+        request_bytes: usize,
+        response_bytes: usize,
+        request_gzip: bool,
+        response_gzip: bool,
+    ) {
+        let f = &self.inner;
+        f.http_request_body_bytes
+            .with_label_values(&[] as &[&str])
+            .observe(request_bytes as f64);
+        f.http_response_body_bytes
+            .with_label_values(&[] as &[&str])
+            .observe(response_bytes as f64);
+        if request_gzip {
+            f.http_gzip.with_label_values(&["request"]).inc();
+        }
+        if response_gzip {
+            f.http_gzip.with_label_values(&["response"]).inc();
+        }
+    }
+
+    /// One finished call. `method` and `route` must come from the routing
+    /// table (see `Dispatcher::method_label`), never from the client.
+    pub fn call(&self, method: &str, route: &str, origin: Option<Origin>, took: Duration) {
+        let outcome = origin.map_or(CallOutcome::Ok, CallOutcome::of);
+        let origin = origin.map_or("none", Origin::as_str);
+        self.inner
+            .calls
+            .with_label_values(&[method, route, outcome.as_str(), origin])
+            .inc();
+        self.inner
+            .call_duration
+            .with_label_values(&[method])
+            .observe(took.as_secs_f64());
+    }
+
+    /// The size of one multicall.
+    pub fn multicall(&self, calls: usize) {
+        self.inner
+            .multicall_size
+            .with_label_values(&[] as &[&str])
+            .observe(calls as f64);
+    }
+
+    /// One finished backend call; `error` is `BackendError::kind()` (or
+    /// `cancelled`) when it failed.
+    pub fn backend_call(&self, backend: &str, error: Option<&str>, took: Duration) {
+        let f = &self.inner;
+        f.backend_requests.with_label_values(&[backend]).inc();
+        f.backend_duration
+            .with_label_values(&[backend])
+            .observe(took.as_secs_f64());
+        if let Some(kind) = error {
+            f.backend_errors.with_label_values(&[backend, kind]).inc();
+        }
+    }
+
+    /// Sets a backend's circuit breaker state.
+    pub fn set_circuit_state(&self, backend: &str, state: CircuitState) {
+        self.inner
+            .backend_circuit_state
+            .with_label_values(&[backend])
+            .set(state as i64);
+    }
+
+    /// Counts a config reload.
+    pub fn config_reload(&self, ok: bool) {
+        let result = if ok { "ok" } else { "error" };
+        self.inner.config_reloads.with_label_values(&[result]).inc();
+    }
+}
+
+/// Counts a config reload in the binary's metrics ([`Metrics::global`]).
+pub fn record_config_reload(ok: bool) {
+    Metrics::global().config_reload(ok);
+}
+
+/// Sets a backend's circuit state in the binary's metrics ([`Metrics::global`]).
+pub fn set_backend_circuit_state(backend: &str, state: CircuitState) {
+    Metrics::global().set_circuit_state(backend, state);
+}
+
+/// Increments a gauge now and decrements it when dropped.
+pub struct GaugeGuard(IntGauge);
+
+impl GaugeGuard {
+    fn new(gauge: IntGauge) -> Self {
+        gauge.inc();
+        GaugeGuard(gauge)
+    }
+}
+
+impl Drop for GaugeGuard {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_render_with_prefix_and_build_info() {
+        let m = Metrics::new();
+        m.http_request("/RPC2", 200);
+        m.call(
+            "add",
+            "handler:add",
+            Some(Origin::Client),
+            Duration::from_millis(3),
+        );
+        m.backend_call("inv", Some("timeout"), Duration::from_millis(5));
+        m.set_circuit_state("inv", CircuitState::HalfOpen);
+        let (text, content_type) = m.render();
+        assert!(content_type.starts_with("text/plain"), "{content_type}");
+        for line in [
+            "xmlrpc_gateway_http_requests_total{path=\"/RPC2\",status=\"200\"} 1",
+            "xmlrpc_gateway_calls_total{method=\"add\",origin=\"client\",outcome=\"fault\",route=\"handler:add\"} 1",
+            "xmlrpc_gateway_backend_errors_total{backend=\"inv\",kind=\"timeout\"} 1",
+            "xmlrpc_gateway_backend_circuit_state{backend=\"inv\"} 2",
+            "xmlrpc_gateway_config_reloads_total{result=\"ok\"} 0",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        assert!(text.contains(&format!(
+            "xmlrpc_gateway_build_info{{version=\"{}\"}} 1",
+            env!("CARGO_PKG_VERSION")
+        )));
+    }
+
+    #[test]
+    fn gauge_guards_go_back_down() {
+        let m = Metrics::new();
+        {
+            let _a = m.request_in_flight();
+            let _b = m.request_in_flight();
+            assert!(
+                m.render()
+                    .0
+                    .contains("xmlrpc_gateway_http_requests_in_flight 2")
+            );
+        }
+        assert!(
+            m.render()
+                .0
+                .contains("xmlrpc_gateway_http_requests_in_flight 0")
+        );
+    }
+}
