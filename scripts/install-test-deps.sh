@@ -7,12 +7,11 @@ need=()
 command -v python3 >/dev/null || need+=(python3)
 # Perl RPC::XML: a second real XML-RPC client.
 perl -MRPC::XML::Client -e 1 2>/dev/null || need+=(librpc-xml-perl)
-# promtool lints /metrics; the prometheus server scrapes a gateway.
+# promtool lints /metrics and checks the Prometheus config and alert rules
+# (scripts/check-deploy.sh); the prometheus server scrapes a gateway.
 command -v promtool >/dev/null || need+=(prometheus)
 # lighttpd: a real CGI-capable web server for CGI mode.
 [ -x /usr/sbin/lighttpd ] || command -v lighttpd >/dev/null || need+=(lighttpd)
-# promtool: checks the Prometheus config and alert rules (scripts/check-deploy.sh).
-command -v promtool >/dev/null || need+=(prometheus)
 # venv: check-deploy.sh installs kubernetes-validate, check-jsonschema and
 # hadolint into a venv under target/.
 python3 -c 'import venv, ensurepip' 2>/dev/null || need+=(python3-venv)
