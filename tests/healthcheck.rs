@@ -95,9 +95,7 @@ fn bad_url_is_unhealthy() {
 }
 
 #[test]
-fn serving_gateway_answers_its_health_path() {
-    // Until /healthz exists, a path the gateway 404s shows the probe reaches
-    // the real server and still insists on 200.
+fn serving_gateway_is_healthy() {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -116,10 +114,15 @@ fn serving_gateway_answers_its_health_path() {
         assert!(Instant::now() < deadline, "gateway did not start");
         std::thread::sleep(Duration::from_millis(25));
     }
+    let health = healthcheck(&[&format!("http://{addr}/healthz")]);
+    let ready = healthcheck(&[&format!("http://{addr}/readyz")]);
+    // A path the gateway 404s: the probe insists on 200 unless told otherwise.
     let strict = healthcheck(&[&format!("http://{addr}/no-such-path")]);
     let any = healthcheck(&["--any-status", &format!("http://{addr}/no-such-path")]);
     let _ = child.kill();
     let _ = child.wait();
+    assert_eq!(health.status.code(), Some(0), "{health:?}");
+    assert_eq!(ready.status.code(), Some(0), "{ready:?}");
     assert_eq!(strict.status.code(), Some(1), "{strict:?}");
     assert_eq!(any.status.code(), Some(0), "{any:?}");
 }

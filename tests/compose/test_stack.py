@@ -15,7 +15,6 @@ import subprocess
 import threading
 import time
 import unittest
-import urllib.error
 import urllib.request
 import xmlrpc.client
 
@@ -156,20 +155,30 @@ class Stack(unittest.TestCase):
 
     def test_3_metrics_count_the_calls(self):
         once(lambda s: s.inventory.get(3))
-        try:
-            with urllib.request.urlopen(BASE + "/metrics", timeout=5) as response:
-                text = response.read().decode()
-        except urllib.error.HTTPError as err:
-            if err.code == 404:
-                self.skipTest("the gateway has no /metrics endpoint yet")
-            raise
-        calls = [line for line in text.splitlines() if line.startswith("xmlrpc_gateway_calls_total{")]
-        for method in ("inventory.get", "users.get", "legacy.hello", "add"):
-            self.assertTrue(
-                any(f'method="{method}"' in line and 'outcome="ok"' in line for line in calls),
-                f"no ok call of {method} in:\n" + "\n".join(calls),
-            )
+        with urllib.request.urlopen(BASE + "/metrics", timeout=5) as response:
+            text = response.read().decode()
+        calls = {}
+        for line in text.splitlines():
+            if line.startswith("xmlrpc_gateway_calls_total{"):
+                labels, value = line.rsplit(" ", 1)
+                calls[labels[len("xmlrpc_gateway_calls_total"):]] = float(value)
+        # The calls of tests 1-3; prefix routes are labelled by their pattern
+        # (a closed label set).
+        expected = {
+            '{method="inventory.*",origin="none",outcome="ok",route="backend:inventory"}': 4,
+            '{method="users.get",origin="none",outcome="ok",route="backend:users"}': 2,
+            '{method="users.get",origin="backend",outcome="error",route="backend:users"}': 1,
+            '{method="legacy.*",origin="none",outcome="ok",route="backend:legacy"}': 2,
+            '{method="add",origin="none",outcome="ok",route="handler:add"}': 2,
+            '{method="system.multicall",origin="none",outcome="ok",route="system"}': 1,
+        }
+        for labels, count in expected.items():
+            self.assertEqual(calls.get(labels), count, f"{labels} in {calls}")
         self.assertIn("xmlrpc_gateway_call_duration_seconds_bucket", text)
+        for path, body in (("/healthz", "ok"), ("/readyz", "ready")):
+            with urllib.request.urlopen(BASE + path, timeout=5) as response:
+                self.assertEqual(response.status, 200)
+                self.assertIn(body, response.read().decode())
 
     def test_4_backend_outage_under_load(self):
         def split(client):
@@ -202,6 +211,13 @@ class Stack(unittest.TestCase):
                 codes[usr.faultCode] = codes.get(usr.faultCode, 0) + 1
             self.assertEqual(inspect("gateway", "{{.State.Running}}"), "true")
             self.assertEqual(once(lambda s: s.add(1, 1)), 2)
+            # The alert rules' inputs see it: refusals, then the open circuit.
+            with urllib.request.urlopen(BASE + "/metrics", timeout=5) as response:
+                metrics = response.read().decode()
+            for kind in ("refused", "circuit open"):
+                self.assertIn(
+                    f'xmlrpc_gateway_backend_errors_total{{backend="users",kind="{kind}"}}', metrics
+                )
 
             compose("start", "users")
             restarted = time.monotonic()
@@ -229,6 +245,8 @@ class Stack(unittest.TestCase):
                        capture_output=True)
         self.assertEqual(eventually("math.add after reload", lambda: once(lambda s: s.math.add(2, 3)), 30), 5)
         self.assertEqual(once(lambda s: s.inventory.get(2)["id"]), 2)
+        with urllib.request.urlopen(BASE + "/metrics", timeout=5) as response:
+            self.assertIn('xmlrpc_gateway_config_reloads_total{result="ok"} 1', response.read().decode())
 
     def test_6_sigterm_drains_in_flight_calls(self):
         # Slow calls (500 ms each) from several connections; SIGTERM lands
