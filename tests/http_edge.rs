@@ -316,3 +316,34 @@ fn carriage_returns_sent_as_references_survive_the_round_trip() {
         resp.text()
     );
 }
+
+#[test]
+fn large_requests_beyond_the_inflight_budget_wait_their_turn() {
+    // A budget of 100 KB: 60 KB bodies run one at a time; chunked ones (no
+    // length) grow their reservation while reading. All must be answered.
+    let gw = Gateway::start("[limits]\nmax_inflight_body_bytes = 100000\n");
+    let addr = gw.addr;
+    let threads: Vec<_> = (0..12)
+        .map(|i| {
+            std::thread::spawn(move || {
+                let body = echo_of(60_000);
+                let req = if i % 2 == 0 {
+                    post("/RPC2", &[], body.as_bytes())
+                } else {
+                    format!(
+                        "POST /RPC2 HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes()
+                };
+                let resp = raw(addr, &req);
+                (resp.status, resp.body.len())
+            })
+        })
+        .collect();
+    for t in threads {
+        let (status, len) = t.join().unwrap();
+        assert_eq!(status, 200);
+        assert!(len > 60_000);
+    }
+}

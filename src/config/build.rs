@@ -66,6 +66,7 @@ impl Config {
         };
         for (key, value) in [
             ("limits.max_body_bytes", l.max_body_bytes),
+            ("limits.max_inflight_body_bytes", l.max_inflight_body_bytes),
             ("limits.max_decoded_bytes", l.max_decoded_bytes),
             ("limits.max_depth", l.max_depth),
             ("limits.max_elements", l.max_elements),
@@ -95,6 +96,7 @@ impl Config {
             http: HttpOptions {
                 rpc_paths: s.rpc_paths.clone(),
                 max_body_bytes: l.max_body_bytes,
+                max_inflight_body_bytes: l.max_inflight_body_bytes,
                 max_decoded_bytes: l.max_decoded_bytes,
                 encode_threshold,
                 log_requests: s.log_requests,

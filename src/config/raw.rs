@@ -70,6 +70,7 @@ pub enum Threshold {
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     pub max_body_bytes: usize,
+    pub max_inflight_body_bytes: usize,
     pub max_decoded_bytes: usize,
     pub max_depth: usize,
     pub max_elements: usize,
@@ -91,6 +92,7 @@ impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
             max_body_bytes: 8 << 20,
+            max_inflight_body_bytes: 8 << 20,
             max_decoded_bytes: 8 << 20,
             max_depth: 64,
             max_elements: 500_000,

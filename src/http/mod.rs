@@ -3,6 +3,7 @@
 //! [`Gateway`](crate::gateway::Gateway).
 
 mod admin;
+mod body;
 mod gzip;
 mod request_id;
 mod server;
@@ -29,6 +30,9 @@ pub struct HttpOptions {
     pub rpc_paths: Vec<String>,
     /// Request body bytes as received.
     pub max_body_bytes: usize,
+    /// Request body bytes being read or processed at once, over all
+    /// connections; more requests wait for their turn.
+    pub max_inflight_body_bytes: usize,
     /// Request body bytes after gunzip.
     pub max_decoded_bytes: usize,
     /// Gzip responses larger than this when the client accepts it; `None`
@@ -56,6 +60,7 @@ impl Default for HttpOptions {
         HttpOptions {
             rpc_paths: vec!["/".to_owned(), "/RPC2".to_owned()],
             max_body_bytes: 8 << 20,
+            max_inflight_body_bytes: 8 << 20,
             max_decoded_bytes: 8 << 20,
             encode_threshold: Some(1400),
             log_requests: true,
@@ -93,6 +98,8 @@ pub struct App {
     pub gateway: Gateway,
     pub options: HttpOptions,
     pub admin: AdminState,
+    /// Request body bytes in flight (`max_inflight_body_bytes`).
+    pub body_budget: body::BodyBudget,
 }
 
 impl App {
@@ -103,6 +110,7 @@ impl App {
             readiness: Readiness::default(),
         };
         App {
+            body_budget: body::BodyBudget::new(options.max_inflight_body_bytes),
             gateway,
             options,
             admin,

@@ -8,11 +8,12 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::Full;
 use hyper::body::{Body, Incoming};
 use tracing::Instrument;
 
 use super::App;
+use super::body;
 use super::gzip::{self, GunzipError};
 use super::request_id;
 use super::status::HttpError;
@@ -153,17 +154,36 @@ async fn serve_rpc(
         )),
         deadline: None,
     };
-    let body = read_body(app, req).await?;
-    let request_bytes = body.len();
-    let body = if gzipped {
-        gzip::gunzip(&body, app.options.max_decoded_bytes).map_err(|e| match e {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    let (raw, mut reservation) = body::read(
+        req.into_body(),
+        declared,
+        app.options.max_body_bytes,
+        &app.body_budget,
+        app.options.body_read_timeout,
+    )
+    .await?;
+    let request_bytes = raw.len();
+    let inflated;
+    let xml: &[u8] = if gzipped {
+        inflated = gzip::gunzip(&raw, app.options.max_decoded_bytes).map_err(|e| match e {
             GunzipError::TooLarge => HttpError::BodyTooLarge,
             GunzipError::Corrupt => HttpError::BadGzip,
-        })?
+        })?;
+        drop(raw);
+        reservation = reservation.grow(&app.body_budget, inflated.len()).await;
+        &inflated
     } else {
-        body.to_vec()
+        &raw
     };
-    let outcome = app.gateway.handle(&body, &ctx).await;
+    let outcome = app.gateway.handle(xml, &ctx).await;
+    // The decoded call and its answer are made; the budget can go to the
+    // next request while this answer is written out.
+    drop(reservation);
     let mut response = Response::new(Full::default());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, TEXT_XML);
@@ -186,31 +206,6 @@ async fn serve_rpc(
         response_gzip,
     };
     Ok((response, exchange))
-}
-
-/// Reads the whole body within the size and time bounds.
-async fn read_body(app: &App, req: Request<Incoming>) -> Result<Bytes, HttpError> {
-    let limit = app.options.max_body_bytes;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(HttpError::BodyTooLarge);
-    }
-    let collect = Limited::new(req.into_body(), limit).collect();
-    let collected = match app.options.body_read_timeout {
-        Some(timeout) => tokio::time::timeout(timeout, collect)
-            .await
-            .map_err(|_| HttpError::BodyTimeout)?,
-        None => collect.await,
-    };
-    match collected {
-        Ok(body) => Ok(body.to_bytes()),
-        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(HttpError::BodyTooLarge),
-        Err(_) => Err(HttpError::BodyRead),
-    }
 }
 
 /// The client headers backends may see: only the configured names.

@@ -1,0 +1,158 @@
+//! Request bodies: read into one buffer, bounded in size and time, and
+//! admitted against a process-wide budget of body bytes in flight, so that
+//! many large requests at once wait (their bytes stay in the kernel's socket
+//! buffers) instead of growing memory without bound.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+
+use super::status::HttpError;
+
+/// What a body of unknown length (chunked) reserves before its first byte.
+const UNKNOWN_LENGTH_RESERVE: usize = 64 << 10;
+
+/// Bytes of request bodies being read or processed at once.
+#[derive(Clone, Debug)]
+pub struct BodyBudget {
+    bytes: Arc<Semaphore>,
+    capacity: usize,
+}
+
+impl BodyBudget {
+    pub fn new(capacity: usize) -> Self {
+        let capacity = capacity.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
+        BodyBudget {
+            bytes: Arc::new(Semaphore::new(capacity)),
+            capacity,
+        }
+    }
+
+    /// Waits for `bytes` of budget (a request larger than the whole budget
+    /// waits for all of it, and then runs alone).
+    pub async fn reserve(&self, bytes: usize) -> Reservation {
+        let amount = bytes.clamp(1, self.capacity);
+        let permit = self
+            .bytes
+            .clone()
+            .acquire_many_owned(amount as u32)
+            .await
+            .expect("the budget semaphore is never closed");
+        Reservation {
+            permit,
+            bytes: amount,
+        }
+    }
+}
+
+/// Budget held by one request; returned when dropped.
+#[derive(Debug)]
+pub struct Reservation {
+    permit: OwnedSemaphorePermit,
+    bytes: usize,
+}
+
+impl Reservation {
+    pub fn bytes(&self) -> usize {
+        self.bytes
+    }
+
+    /// Grows the reservation to `bytes`. Releases what it holds first and
+    /// then asks for the whole amount: no request waits while holding
+    /// budget, so requests cannot deadlock each other.
+    pub async fn grow(self, budget: &BodyBudget, bytes: usize) -> Reservation {
+        if bytes <= self.bytes {
+            return self;
+        }
+        drop(self.permit);
+        budget.reserve(bytes).await
+    }
+}
+
+/// Reads a whole body: at most `limit` bytes, within `timeout`, with its
+/// bytes reserved in `budget`. `declared` is the Content-Length, if any.
+pub async fn read(
+    body: Incoming,
+    declared: Option<u64>,
+    limit: usize,
+    budget: &BodyBudget,
+    timeout: Option<Duration>,
+) -> Result<(Bytes, Reservation), HttpError> {
+    if declared.is_some_and(|len| len > limit as u64) {
+        return Err(HttpError::BodyTooLarge);
+    }
+    let expected = declared.map_or(UNKNOWN_LENGTH_RESERVE.min(limit), |len| len as usize);
+    let reading = async {
+        let mut reservation = budget.reserve(expected).await;
+        let mut body = body;
+        let mut buf = BytesMut::with_capacity(expected);
+        while let Some(frame) = body.frame().await {
+            let frame = frame.map_err(|_| HttpError::BodyRead)?;
+            let Ok(chunk) = frame.into_data() else {
+                continue;
+            };
+            let needed = buf.len() + chunk.len();
+            if needed > limit {
+                return Err(HttpError::BodyTooLarge);
+            }
+            if needed > reservation.bytes() {
+                let grown = needed.max(reservation.bytes() * 2).min(limit);
+                reservation = reservation.grow(budget, grown).await;
+            }
+            buf.extend_from_slice(&chunk);
+        }
+        Ok((buf.freeze(), reservation))
+    };
+    match timeout {
+        Some(limit) => tokio::time::timeout(limit, reading)
+            .await
+            .map_err(|_| HttpError::BodyTimeout)?,
+        None => reading.await,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn reservations_wait_for_budget_and_release_on_drop() {
+        let budget = BodyBudget::new(100);
+        let a = budget.reserve(60).await;
+        assert_eq!(a.bytes(), 60);
+        // 60 + 60 > 100: the second waits until the first is dropped.
+        let waiting = tokio::spawn({
+            let budget = budget.clone();
+            async move { budget.reserve(60).await.bytes() }
+        });
+        tokio::task::yield_now().await;
+        assert!(!waiting.is_finished());
+        drop(a);
+        assert_eq!(waiting.await.unwrap(), 60);
+    }
+
+    #[tokio::test]
+    async fn oversized_requests_take_the_whole_budget() {
+        let budget = BodyBudget::new(100);
+        assert_eq!(budget.reserve(1000).await.bytes(), 100);
+    }
+
+    #[tokio::test]
+    async fn growing_releases_first_so_two_growers_cannot_deadlock() {
+        let budget = BodyBudget::new(100);
+        let a = budget.reserve(40).await;
+        let b = budget.reserve(40).await;
+        let grow_a = tokio::spawn({
+            let budget = budget.clone();
+            async move { a.grow(&budget, 100).await.bytes() }
+        });
+        tokio::task::yield_now().await;
+        // b gives up its budget when done; a then gets all of it.
+        drop(b);
+        assert_eq!(grow_a.await.unwrap(), 100);
+    }
+}
