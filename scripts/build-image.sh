@@ -45,6 +45,12 @@ if [ -f /etc/ssl/certs/ca-certificates.crt ]; then
   cp /etc/ssl/certs/ca-certificates.crt "$ctx/rootfs/etc/ssl/certs/"
 fi
 
+previous=$(docker image inspect -f '{{.Id}}' "$tag" 2>/dev/null || true)
 docker build --quiet -f deploy/docker/Dockerfile.prebuilt -t "$tag" "$ctx" >/dev/null
+# The image this tag named before, now untagged: ours to remove.
+current=$(docker image inspect -f '{{.Id}}' "$tag")
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then
+  docker rmi "$previous" >/dev/null 2>&1 || true
+fi
 size=$(docker image inspect -f '{{.Size}}' "$tag")
 echo "build-image: $tag built, $((size / 1024 / 1024)) MiB ($size bytes)"

@@ -28,7 +28,6 @@ else
   exit 0
 fi
 
-started=$(date +%s)
 project=xmlrpcgw-test-$$
 config_dir=$(mktemp -d)
 compose=("${compose_bin[@]}" -p "$project" -f "$PWD/docker-compose.yml")
@@ -45,7 +44,10 @@ cleanup() {
 trap cleanup EXIT
 
 # The image: built once from the host's static binaries.
+build_started=$(date +%s)
 bash scripts/build-image.sh xmlrpc-gateway:local
+echo "tests/compose: image built in $(( $(date +%s) - build_started ))s"
+started=$(date +%s)
 
 # A copy of the config the tests may edit (the SIGHUP test), readable by the
 # container's non-root user.
@@ -73,4 +75,4 @@ GATEWAY_URL=http://127.0.0.1:$port \
 COMPOSE="$(printf '%q ' "${compose[@]}")" \
 CONFIG_DIR=$config_dir \
   python3 tests/compose/test_stack.py
-echo "tests/compose: done in $(( $(date +%s) - started ))s"
+echo "tests/compose: stack up and tests done in $(( $(date +%s) - started ))s"
