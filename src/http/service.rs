@@ -35,15 +35,17 @@ struct Exchange {
 }
 
 /// Answers one request. Never fails: every problem is a status or a fault.
-/// Everything logged while answering it (dispatch, backends) carries its
-/// request id, through the `request` span.
+/// Every line logged about it carries its request id: warnings and the
+/// access line name it, and at `debug` a `request` span adds it to all.
 pub async fn handle(
     app: Arc<App>,
     req: Request<Incoming>,
     peer: Option<SocketAddr>,
 ) -> Response<Full<Bytes>> {
     let request_id = request_id::from_headers(req.headers());
-    let span = tracing::info_span!("request", request_id = %request_id);
+    // A debug-level span: at `info` it costs nothing per request. Lines that
+    // matter at info and above (access, warnings) name the id themselves.
+    let span = tracing::debug_span!("request", request_id = %request_id);
     handle_in_span(app, req, peer, request_id)
         .instrument(span)
         .await

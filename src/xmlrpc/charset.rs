@@ -139,25 +139,21 @@ fn encode_cp1252(c: char) -> Option<u8> {
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) struct BadByte(pub usize);
 
-/// `input` (without BOM) as UTF-8 bytes. Borrowed for UTF-8 and for ASCII
-/// that checks out; owned for the single-byte charsets, where input byte `i`
-/// becomes the `i`-th character of the output.
-pub(crate) fn to_utf8(input: &[u8], charset: Charset) -> Result<Cow<'_, [u8]>, BadByte> {
+/// `input` (without BOM) as UTF-8 text. Borrowed for UTF-8 and ASCII
+/// input that checks out; owned for the single-byte charsets, where input
+/// byte `i` becomes the `i`-th character of the output.
+pub(crate) fn to_utf8(input: &[u8], charset: Charset) -> Result<Cow<'_, str>, BadByte> {
     match charset {
         // Clients that declare US-ASCII and send UTF-8 anyway are common
         // (Perl's RPC::XML does): ASCII is a subset of UTF-8, so read such
         // documents as UTF-8 and let its validation catch real garbage.
-        Charset::Utf8 | Charset::Ascii => Ok(Cow::Borrowed(input)),
-        Charset::Latin1 => Ok(Cow::Owned(
-            input
-                .iter()
-                .map(|&b| char::from(b))
-                .collect::<String>()
-                .into_bytes(),
-        )),
+        Charset::Utf8 | Charset::Ascii => std::str::from_utf8(input)
+            .map(Cow::Borrowed)
+            .map_err(|e| BadByte(e.valid_up_to())),
+        Charset::Latin1 => Ok(Cow::Owned(input.iter().map(|&b| char::from(b)).collect())),
         Charset::Windows1252 => {
             let (text, _) = encoding_rs::WINDOWS_1252.decode_without_bom_handling(input);
-            Ok(Cow::Owned(text.into_owned().into_bytes()))
+            Ok(Cow::Owned(text.into_owned()))
         }
     }
 }
@@ -220,14 +216,21 @@ mod tests {
     #[test]
     fn latin1_maps_bytes_to_code_points() {
         let utf8 = to_utf8(b"a\xe9\x80", Charset::Latin1).unwrap();
-        assert_eq!(std::str::from_utf8(&utf8).unwrap(), "a\u{e9}\u{80}");
-        assert_eq!(input_offset(&utf8, utf8.len(), Charset::Latin1), 3);
+        assert_eq!(utf8, "a\u{e9}\u{80}");
+        assert_eq!(
+            input_offset(utf8.as_bytes(), utf8.len(), Charset::Latin1),
+            3
+        );
     }
 
     #[test]
     fn ascii_declared_documents_are_read_as_utf8() {
-        let text = "caf\u{e9}".as_bytes();
-        assert_eq!(to_utf8(text, Charset::Ascii), Ok(Cow::Borrowed(text)));
+        assert_eq!(
+            to_utf8("caf\u{e9}".as_bytes(), Charset::Ascii),
+            Ok(Cow::Borrowed("caf\u{e9}"))
+        );
+        assert_eq!(to_utf8(b"ab\xe9", Charset::Ascii), Err(BadByte(2)));
+        assert_eq!(to_utf8(b"ab\xe9", Charset::Utf8), Err(BadByte(2)));
     }
 
     #[test]

@@ -79,7 +79,7 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a [u8], limits: &Limits) -> Self {
+    fn new(text: &'a str, limits: &Limits) -> Self {
         Parser {
             lexer: Lexer::new(text, limits),
             max_depth: limits.max_depth,
@@ -240,7 +240,8 @@ impl<'a> Parser<'a> {
             Tag::Struct => {
                 self.check_depth(stack)?;
                 stack.push(Frame::Struct {
-                    members: Struct::new(),
+                    // Most structs are small: this skips the early regrowths.
+                    members: Struct::with_capacity(8),
                     name: String::new(),
                 });
                 Ok(None)

@@ -10,10 +10,10 @@ use super::error::{DecodeError, DecodeErrorKind};
 
 const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
-/// A document ready for the XML reader: valid UTF-8 holding only characters
+/// A document ready for the XML reader: UTF-8 text holding only characters
 /// XML 1.0 allows.
 pub(crate) struct Prepared<'a> {
-    pub text: Cow<'a, [u8]>,
+    pub text: Cow<'a, str>,
     charset: Charset,
     /// Bytes dropped from the front of the input (a BOM).
     base: usize,
@@ -22,7 +22,7 @@ pub(crate) struct Prepared<'a> {
 impl Prepared<'_> {
     /// The offset into the original input of `offset` into `text`.
     pub fn input_offset(&self, offset: usize) -> usize {
-        self.base + charset::input_offset(&self.text, offset, self.charset)
+        self.base + charset::input_offset(self.text.as_bytes(), offset, self.charset)
     }
 
     /// `err` with its offset moved from `text` to the original input.
@@ -58,7 +58,10 @@ pub(crate) fn prepare(input: &[u8]) -> Result<Prepared<'_>, DecodeError> {
         return Err(error(0, DecodeErrorKind::Syntax(detail)));
     }
     let text = charset::to_utf8(body, charset).map_err(|bad| {
-        let detail = format!("byte 0x{:02X} is not {}", body[bad.0], charset.label());
+        let detail = match charset {
+            Charset::Utf8 => "invalid UTF-8".to_owned(),
+            _ => format!("byte 0x{:02X} is not {}", body[bad.0], charset.label()),
+        };
         error(base + bad.0, DecodeErrorKind::InvalidChar(detail))
     })?;
     let prepared = Prepared {
@@ -66,7 +69,7 @@ pub(crate) fn prepare(input: &[u8]) -> Result<Prepared<'_>, DecodeError> {
         charset,
         base,
     };
-    check_chars(&prepared.text).map_err(|(offset, detail)| {
+    check_chars(prepared.text.as_bytes()).map_err(|(offset, detail)| {
         error(
             prepared.input_offset(offset),
             DecodeErrorKind::InvalidChar(detail),
@@ -113,13 +116,10 @@ fn trim_start(bytes: &[u8]) -> &[u8] {
     &bytes[skip..]
 }
 
-/// Checks `text` is UTF-8 and holds only XML 1.0 characters: no C0 control
-/// other than tab, LF and CR, and no U+FFFE or U+FFFF (surrogates cannot
-/// occur in valid UTF-8). Returns the offset of the first offender.
+/// Checks UTF-8 `text` holds only XML 1.0 characters: no C0 control other
+/// than tab, LF and CR, and no U+FFFE or U+FFFF (surrogates cannot occur in
+/// valid UTF-8). Returns the offset of the first offender.
 fn check_chars(text: &[u8]) -> Result<(), (usize, String)> {
-    if let Err(e) = std::str::from_utf8(text) {
-        return Err((e.valid_up_to(), "invalid UTF-8".into()));
-    }
     const CHUNK: usize = 64;
     for (index, chunk) in text.chunks(CHUNK).enumerate() {
         // Branch-free test first so the common case vectorizes.
@@ -181,10 +181,19 @@ mod tests {
         assert_eq!(check_chars(b"a\x01").map_err(|e| e.0), Err(1));
         assert_eq!(check_chars(b"ab\xEF\xBF\xBE").map_err(|e| e.0), Err(2));
         assert_eq!(check_chars(b"\xEF\xBF\xBD").map_err(|e| e.0), Ok(()));
-        assert_eq!(check_chars(b"ab\xC3").map_err(|e| e.0), Err(2));
         let mut long = vec![b'x'; 200];
         long[150] = 0;
         assert_eq!(check_chars(&long).map_err(|e| e.0), Err(150));
+    }
+
+    #[test]
+    fn invalid_utf8_is_reported_where_it_starts() {
+        let err = prepare(b"<a>ok\xC3</a>").err().unwrap();
+        assert_eq!(
+            err.kind,
+            DecodeErrorKind::InvalidChar("invalid UTF-8".into())
+        );
+        assert_eq!(err.offset, 5);
     }
 
     #[test]

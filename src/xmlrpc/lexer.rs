@@ -124,10 +124,24 @@ pub(crate) enum Token<'a> {
     Eof,
 }
 
+/// What one quick-xml event amounts to.
+enum Step<'a> {
+    Token(Token<'a>),
+    /// Character data to add to the current text run.
+    Piece(Cow<'a, str>),
+    /// A comment, a processing instruction or the XML declaration.
+    Skip,
+}
+
 pub(crate) struct Lexer<'a> {
     reader: Reader<&'a [u8]>,
-    /// An event read past the end of a text run, with its start offset.
-    peeked: Option<(Event<'a>, usize)>,
+    /// The whole document; text the reader borrows is sliced out of it, so
+    /// no piece needs UTF-8 validation again.
+    doc: &'a str,
+    /// Whether the document holds any raw `\r` needing line-end handling.
+    has_cr: bool,
+    /// The token that ended a text run, with its start offset.
+    peeked: Option<(Token<'a>, usize)>,
     /// Open elements.
     depth: usize,
     root_closed: bool,
@@ -139,14 +153,16 @@ pub(crate) struct Lexer<'a> {
 
 impl<'a> Lexer<'a> {
     /// A lexer over UTF-8 text that [`super::input::prepare`] has checked.
-    pub fn new(text: &'a [u8], limits: &Limits) -> Self {
-        let mut reader = Reader::from_reader(text);
+    pub fn new(doc: &'a str, limits: &Limits) -> Self {
+        let mut reader = Reader::from_reader(doc.as_bytes());
         let config = reader.config_mut();
         config.expand_empty_elements = true;
         config.check_end_names = true;
         config.trim_text(false);
         Lexer {
             reader,
+            doc,
+            has_cr: doc.contains('\r'),
             peeked: None,
             depth: 0,
             root_closed: false,
@@ -158,10 +174,11 @@ impl<'a> Lexer<'a> {
 
     /// An error of `kind` at the start of the last token.
     pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError {
-            kind,
-            offset: self.token_start,
-        }
+        self.error_at(self.token_start, kind)
+    }
+
+    fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
+        DecodeError { kind, offset }
     }
 
     /// The offset where the next token starts.
@@ -175,36 +192,53 @@ impl<'a> Lexer<'a> {
     /// The next token. Comments, processing instructions, the XML
     /// declaration and whitespace outside the root element are skipped.
     pub fn next_token(&mut self) -> Result<Token<'a>, DecodeError> {
-        loop {
-            let (event, start) = self.read()?;
+        if let Some((token, start)) = self.peeked.take() {
             self.token_start = start;
-            match event {
-                Event::Start(start_tag) => return self.open(&start_tag).map(Token::Open),
-                Event::End(_) => return Ok(self.close()),
-                Event::Empty(_) => {
-                    return Err(
-                        self.error(DecodeErrorKind::Syntax("unexpanded empty element".into()))
-                    );
-                }
-                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
-                    let text = self.text_run(event)?;
-                    if self.depth > 0 {
-                        return Ok(Token::Text(text));
+            return Ok(token);
+        }
+        // A text run: its pieces, where it started, and whether it is
+        // inside the root element.
+        let mut text: Option<(Cow<'a, str>, usize, bool)> = None;
+        loop {
+            let (step, start) = self.step()?;
+            match (step, &mut text) {
+                (Step::Skip, _) => {}
+                (Step::Piece(piece), None) => text = Some((piece, start, self.depth > 0)),
+                (Step::Piece(piece), Some((run, _, _))) => {
+                    if run.is_empty() {
+                        *run = piece;
+                    } else {
+                        if let Cow::Borrowed(first) = run {
+                            // Text with references usually has several more
+                            // pieces: start with room for them.
+                            let mut owned =
+                                String::with_capacity(2 * (first.len() + piece.len()) + 16);
+                            owned.push_str(first);
+                            *run = Cow::Owned(owned);
+                        }
+                        run.to_mut().push_str(&piece);
                     }
-                    if !is_xml_whitespace(&text) {
+                    self.check_text_size(run, start)?;
+                }
+                (Step::Token(token), None) => {
+                    self.token_start = start;
+                    return Ok(token);
+                }
+                (Step::Token(token), Some(_)) => {
+                    let (run, run_start, in_root) = text.take().expect("matched Some");
+                    self.token_start = run_start;
+                    if in_root {
+                        self.peeked = Some((token, start));
+                        return Ok(Token::Text(run));
+                    }
+                    if !is_xml_whitespace(&run) {
                         return Err(
                             self.error(DecodeErrorKind::Syntax(self.outside_root_message()))
                         );
                     }
+                    self.token_start = start;
+                    return Ok(token);
                 }
-                Event::Comment(_) | Event::PI(_) => {}
-                Event::Decl(_) if start == 0 => {}
-                Event::Decl(_) => {
-                    let detail = "XML declaration not at the start".into();
-                    return Err(self.error(DecodeErrorKind::Syntax(detail)));
-                }
-                Event::DocType(_) => return Err(self.error(DecodeErrorKind::Doctype)),
-                Event::Eof => return Ok(Token::Eof),
             }
         }
     }
@@ -217,30 +251,58 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    fn read(&mut self) -> Result<(Event<'a>, usize), DecodeError> {
-        if let Some(peeked) = self.peeked.take() {
-            return Ok(peeked);
-        }
+    /// Reads and classifies one event.
+    #[inline]
+    fn step(&mut self) -> Result<(Step<'a>, usize), DecodeError> {
         let start = offset(self.reader.buffer_position());
-        match self.reader.read_event() {
-            Ok(event) => Ok((event, start)),
-            Err(err) => Err(DecodeError {
-                kind: xml_error_kind(err),
-                offset: offset(self.reader.error_position()),
-            }),
-        }
+        let step = match self.reader.read_event() {
+            Ok(Event::Start(tag)) => Step::Token(Token::Open(self.open(&tag, start)?)),
+            Ok(Event::End(_)) => Step::Token(self.close()),
+            Ok(Event::Text(text)) => Step::Piece(self.character_data(&text, start)?),
+            Ok(Event::CData(cdata)) => Step::Piece(self.character_data(&cdata, start)?),
+            Ok(Event::GeneralRef(reference)) => {
+                Step::Piece(self.resolve_reference(&reference, start)?)
+            }
+            Ok(Event::Comment(_) | Event::PI(_)) => Step::Skip,
+            Ok(Event::Decl(_)) if start == 0 => Step::Skip,
+            Ok(Event::Decl(_)) => {
+                let detail = "XML declaration not at the start".into();
+                return Err(self.error_at(start, DecodeErrorKind::Syntax(detail)));
+            }
+            Ok(Event::DocType(_)) => return Err(self.error_at(start, DecodeErrorKind::Doctype)),
+            Ok(Event::Empty(_)) => {
+                let detail = "unexpanded empty element".into();
+                return Err(self.error_at(start, DecodeErrorKind::Syntax(detail)));
+            }
+            Ok(Event::Eof) => Step::Token(Token::Eof),
+            Err(err) => return Err(self.xml_error(&err)),
+        };
+        Ok((step, start))
     }
 
-    fn open(&mut self, start: &BytesStart<'_>) -> Result<Tag, DecodeError> {
+    #[cold]
+    fn xml_error(&self, err: &XmlError) -> DecodeError {
+        let kind = match err {
+            XmlError::Syntax(SyntaxError::UnclosedDoctype) => DecodeErrorKind::Doctype,
+            other => DecodeErrorKind::Syntax(other.to_string()),
+        };
+        self.error_at(offset(self.reader.error_position()), kind)
+    }
+
+    #[inline]
+    fn open(&mut self, start: &BytesStart<'_>, at: usize) -> Result<Tag, DecodeError> {
         if self.root_closed {
-            return Err(self.error(DecodeErrorKind::Syntax(self.outside_root_message())));
+            return Err(self.error_at(at, DecodeErrorKind::Syntax(self.outside_root_message())));
         }
         self.elements += 1;
         if self.elements > self.limits.max_elements {
-            return Err(self.error(DecodeErrorKind::Limit {
-                what: "element count",
-                limit: self.limits.max_elements,
-            }));
+            return Err(self.error_at(
+                at,
+                DecodeErrorKind::Limit {
+                    what: "element count",
+                    limit: self.limits.max_elements,
+                },
+            ));
         }
         self.depth += 1;
         let qname = start.name();
@@ -251,29 +313,37 @@ impl<'a> Lexer<'a> {
         };
         let Some(tag) = Tag::from_local_name(local) else {
             let name = String::from_utf8_lossy(full);
-            return Err(self.error(DecodeErrorKind::Structure(format!("unknown tag '{name}'"))));
+            let detail = format!("unknown tag '{name}'");
+            return Err(self.error_at(at, DecodeErrorKind::Structure(detail)));
         };
-        self.check_attributes(start, tag)?;
+        self.check_attributes(start, tag, at)?;
         Ok(tag)
     }
 
     /// XML-RPC elements carry no attributes; namespace declarations
     /// (`xmlns`, `xmlns:ex`) are tolerated so prefixed extension types work.
-    fn check_attributes(&self, start: &BytesStart<'_>, tag: Tag) -> Result<(), DecodeError> {
+    fn check_attributes(
+        &self,
+        start: &BytesStart<'_>,
+        tag: Tag,
+        at: usize,
+    ) -> Result<(), DecodeError> {
         if is_xml_whitespace_bytes(start.attributes_raw()) {
             return Ok(());
         }
         for attr in start.attributes() {
-            let attr = attr.map_err(|e| self.error(DecodeErrorKind::Syntax(e.to_string())))?;
+            let attr =
+                attr.map_err(|e| self.error_at(at, DecodeErrorKind::Syntax(e.to_string())))?;
             let key = attr.key.as_ref();
             if key != b"xmlns" && !key.starts_with(b"xmlns:") {
                 let detail = format!("attributes are not allowed on <{}>", tag.name());
-                return Err(self.error(DecodeErrorKind::Structure(detail)));
+                return Err(self.error_at(at, DecodeErrorKind::Structure(detail)));
             }
         }
         Ok(())
     }
 
+    #[inline]
     fn close(&mut self) -> Token<'a> {
         self.depth -= 1;
         if self.depth == 0 {
@@ -282,63 +352,54 @@ impl<'a> Lexer<'a> {
         Token::Close
     }
 
-    /// Concatenates `first` and the character data that follows it, skipping
-    /// comments and processing instructions in between.
-    fn text_run(&mut self, first: Event<'a>) -> Result<Cow<'a, str>, DecodeError> {
-        let mut text = self.piece(first)?;
-        loop {
-            let (event, start) = self.read()?;
-            match event {
-                Event::Text(_) | Event::CData(_) | Event::GeneralRef(_) => {
-                    let piece = self.piece(event)?;
-                    if text.is_empty() {
-                        text = piece;
-                    } else {
-                        text.to_mut().push_str(&piece);
-                    }
-                    self.check_text_size(&text)?;
-                }
-                Event::Comment(_) | Event::PI(_) => {}
-                other => {
-                    self.peeked = Some((other, start));
-                    return Ok(text);
-                }
-            }
-        }
-    }
-
-    fn check_text_size(&self, text: &str) -> Result<(), DecodeError> {
+    fn check_text_size(&self, text: &str, at: usize) -> Result<(), DecodeError> {
         if text.len() > self.limits.max_string_bytes {
-            return Err(self.error(DecodeErrorKind::Limit {
-                what: "text size",
-                limit: self.limits.max_string_bytes,
-            }));
+            return Err(self.error_at(
+                at,
+                DecodeErrorKind::Limit {
+                    what: "text size",
+                    limit: self.limits.max_string_bytes,
+                },
+            ));
         }
         Ok(())
     }
 
-    /// One text, CDATA or reference event as a string.
-    fn piece(&self, event: Event<'a>) -> Result<Cow<'a, str>, DecodeError> {
-        let piece = match event {
-            Event::Text(text) => self.character_data(text.into_inner())?,
-            Event::CData(cdata) => self.character_data(cdata.into_inner())?,
-            Event::GeneralRef(reference) => self.resolve_reference(&reference)?,
-            _ => Cow::Borrowed(""),
+    /// Raw text or CDATA content, borrowed from the document when possible.
+    #[inline]
+    fn character_data(&self, bytes: &[u8], at: usize) -> Result<Cow<'a, str>, DecodeError> {
+        let text = match self.slice_of_doc(bytes) {
+            Some(text) => Cow::Borrowed(text),
+            None => Cow::Owned(
+                std::str::from_utf8(bytes)
+                    .map_err(|_| {
+                        self.error_at(at, DecodeErrorKind::InvalidChar("invalid UTF-8".into()))
+                    })?
+                    .to_owned(),
+            ),
         };
-        self.check_text_size(&piece)?;
-        Ok(piece)
+        self.check_text_size(&text, at)?;
+        Ok(if self.has_cr {
+            normalize_line_ends(text)
+        } else {
+            text
+        })
     }
 
-    fn character_data(&self, bytes: Cow<'a, [u8]>) -> Result<Cow<'a, str>, DecodeError> {
-        let invalid = |_| self.error(DecodeErrorKind::InvalidChar("invalid UTF-8".into()));
-        let text = match bytes {
-            Cow::Borrowed(b) => Cow::Borrowed(std::str::from_utf8(b).map_err(invalid)?),
-            Cow::Owned(v) => Cow::Owned(String::from_utf8(v).map_err(|e| invalid(e.utf8_error()))?),
-        };
-        Ok(normalize_line_ends(text))
+    /// `bytes`, if the reader borrowed them from the document, as the `str`
+    /// they are in `doc` (so no second UTF-8 validation is needed).
+    #[inline]
+    fn slice_of_doc(&self, bytes: &[u8]) -> Option<&'a str> {
+        let start = (bytes.as_ptr() as usize).wrapping_sub(self.doc.as_ptr() as usize);
+        let text = self.doc.get(start..start.checked_add(bytes.len())?)?;
+        std::ptr::eq(text.as_ptr(), bytes.as_ptr()).then_some(text)
     }
 
-    fn resolve_reference(&self, reference: &BytesRef<'_>) -> Result<Cow<'a, str>, DecodeError> {
+    fn resolve_reference(
+        &self,
+        reference: &BytesRef<'_>,
+        at: usize,
+    ) -> Result<Cow<'a, str>, DecodeError> {
         let name: &[u8] = reference;
         let predefined = match name {
             b"lt" => "<",
@@ -349,10 +410,10 @@ impl<'a> Lexer<'a> {
             _ => {
                 let Some(number) = name.strip_prefix(b"#") else {
                     let name = String::from_utf8_lossy(name).into_owned();
-                    return Err(self.error(DecodeErrorKind::UnknownEntity(name)));
+                    return Err(self.error_at(at, DecodeErrorKind::UnknownEntity(name)));
                 };
                 let c = char_reference(number)
-                    .map_err(|detail| self.error(DecodeErrorKind::InvalidChar(detail)))?;
+                    .map_err(|detail| self.error_at(at, DecodeErrorKind::InvalidChar(detail)))?;
                 return Ok(Cow::Owned(c.to_string()));
             }
         };
@@ -362,13 +423,6 @@ impl<'a> Lexer<'a> {
 
 fn offset(position: u64) -> usize {
     usize::try_from(position).unwrap_or(usize::MAX)
-}
-
-fn xml_error_kind(err: XmlError) -> DecodeErrorKind {
-    match err {
-        XmlError::Syntax(SyntaxError::UnclosedDoctype) => DecodeErrorKind::Doctype,
-        other => DecodeErrorKind::Syntax(other.to_string()),
-    }
 }
 
 /// The character a `&#N;` / `&#xH;` reference names (`number` is what
@@ -419,7 +473,7 @@ mod tests {
     use super::*;
 
     fn tokens(doc: &str) -> Result<Vec<String>, DecodeErrorKind> {
-        let mut lexer = Lexer::new(doc.as_bytes(), &Limits::default());
+        let mut lexer = Lexer::new(doc, &Limits::default());
         let mut out = Vec::new();
         loop {
             match lexer.next_token().map_err(|e| e.kind)? {
@@ -503,7 +557,7 @@ mod tests {
             max_elements: 2,
             ..Limits::default()
         };
-        let mut lexer = Lexer::new(b"<value><array><data/></array></value>", &limits);
+        let mut lexer = Lexer::new("<value><array><data/></array></value>", &limits);
         let err = std::iter::from_fn(|| Some(lexer.next_token()))
             .find_map(Result::err)
             .unwrap();
