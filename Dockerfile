@@ -15,14 +15,13 @@ WORKDIR /src
 
 # Dependencies first, in a layer of their own: it is rebuilt only when
 # Cargo.toml or Cargo.lock change. Every target the manifest names gets a
-# dummy source so cargo accepts it.
+# placeholder source so cargo accepts it; they are removed afterwards.
 COPY Cargo.toml Cargo.lock ./
+COPY scripts/cargo-dummy-targets.sh /usr/local/bin/
 RUN set -eu; \
-    for f in src/main.rs src/lib.rs $(sed -n 's/^path *= *"\(.*\.rs\)".*/\1/p' Cargo.toml); do \
-        mkdir -p "$(dirname "$f")"; echo 'fn main() {}' > "$f"; \
-    done; \
+    cargo-dummy-targets.sh > /tmp/placeholders; \
     cargo build --release --locked --target "$TARGET" --bins; \
-    rm -rf src
+    xargs rm -f < /tmp/placeholders
 
 # Then the real source. Touching it makes cargo rebuild the crate even when
 # the copied files are older than the dummy build.
