@@ -406,6 +406,27 @@ impl Drop for GaugeGuard {
     }
 }
 
+/// A status code as label text, without allocating: every status the
+/// gateway answers with, else `other` (a closed set).
+fn status_label(status: u16) -> &'static str {
+    match status {
+        200 => "200",
+        204 => "204",
+        400 => "400",
+        401 => "401",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        408 => "408",
+        413 => "413",
+        415 => "415",
+        431 => "431",
+        500 => "500",
+        503 => "503",
+        _ => "other",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -456,26 +477,5 @@ mod tests {
                 .0
                 .contains("xmlrpc_gateway_http_requests_in_flight 0")
         );
-    }
-}
-
-/// A status code as label text, without allocating: every status the
-/// gateway answers with, else `other` (a closed set).
-fn status_label(status: u16) -> &'static str {
-    match status {
-        200 => "200",
-        204 => "204",
-        400 => "400",
-        401 => "401",
-        403 => "403",
-        404 => "404",
-        405 => "405",
-        408 => "408",
-        413 => "413",
-        415 => "415",
-        431 => "431",
-        500 => "500",
-        503 => "503",
-        _ => "other",
     }
 }
