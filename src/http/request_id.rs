@@ -27,5 +27,10 @@ pub fn generate() -> Arc<str> {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     let hash = SEED.get_or_init(RandomState::new).hash_one(n);
-    Arc::from(format!("{hash:016x}"))
+    // Hex digits written in place: one allocation, the Arc's.
+    let mut hex = [0u8; 16];
+    for (i, digit) in hex.iter_mut().enumerate() {
+        *digit = b"0123456789abcdef"[((hash >> (60 - 4 * i)) & 0xf) as usize];
+    }
+    Arc::from(std::str::from_utf8(&hex).expect("hex digits are ASCII"))
 }

@@ -150,10 +150,7 @@ async fn serve_rpc(
     let ctx = CallContext {
         request_id: request_id.clone(),
         peer,
-        headers: Arc::new(forwardable_headers(
-            req.headers(),
-            &app.options.forward_headers,
-        )),
+        headers: forwardable_headers(req.headers(), &app.options.forward_headers),
         deadline: None,
     };
     let declared = req
@@ -210,18 +207,21 @@ async fn serve_rpc(
     Ok((response, exchange))
 }
 
-/// The client headers backends may see: only the configured names.
-fn forwardable_headers(headers: &http::HeaderMap, allow: &[String]) -> Vec<(String, String)> {
+/// The client headers backends may see: only the configured names. With
+/// none configured (the default), one shared empty list: no allocation.
+fn forwardable_headers(headers: &http::HeaderMap, allow: &[String]) -> Arc<Vec<(String, String)>> {
+    static NONE: std::sync::OnceLock<Arc<Vec<(String, String)>>> = std::sync::OnceLock::new();
     if allow.is_empty() {
-        return Vec::new();
+        return NONE.get_or_init(Default::default).clone();
     }
-    allow
+    let found = allow
         .iter()
         .filter_map(|name| {
             let value = headers.get(name.as_str())?.to_str().ok()?;
             Some((name.clone(), value.to_owned()))
         })
-        .collect()
+        .collect();
+    Arc::new(found)
 }
 
 #[cfg(test)]
