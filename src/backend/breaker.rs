@@ -2,6 +2,7 @@
 //! consecutive failures -> half-open after a pause, where one probe call
 //! decides) and the limit on requests in flight. No I/O here.
 
+use crate::metrics::CircuitState;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -25,18 +26,33 @@ enum State {
 /// A per-backend circuit breaker. `failures == 0` turns it off.
 #[derive(Debug)]
 pub struct Breaker {
+    /// The backend's name, for the `backend_circuit_state` gauge.
+    name: String,
     failures_to_open: u32,
     open_for: Duration,
     state: Mutex<State>,
 }
 
 impl Breaker {
-    pub fn new(failures_to_open: u32, open_for: Duration) -> Self {
-        Breaker {
+    pub fn new(name: &str, failures_to_open: u32, open_for: Duration) -> Self {
+        let breaker = Breaker {
+            name: name.to_owned(),
             failures_to_open,
             open_for,
             state: Mutex::new(State::Closed { failures: 0 }),
-        }
+        };
+        breaker.publish(&State::Closed { failures: 0 });
+        breaker
+    }
+
+    /// Shows `state` on the process's `backend_circuit_state` gauge.
+    fn publish(&self, state: &State) {
+        let shown = match state {
+            State::Closed { .. } => CircuitState::Closed,
+            State::Open { .. } => CircuitState::Open,
+            State::HalfOpen => CircuitState::HalfOpen,
+        };
+        crate::metrics::set_backend_circuit_state(&self.name, shown);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -55,6 +71,7 @@ impl Breaker {
             State::Closed { .. } => Some(Ticket::new(self, false)),
             State::Open { until } if Instant::now() >= until => {
                 *state = State::HalfOpen;
+                self.publish(&state);
                 Some(Ticket::new(self, true))
             }
             State::Open { .. } | State::HalfOpen => None,
@@ -67,7 +84,12 @@ impl Breaker {
     }
 
     fn on_success(&self) {
-        *self.lock() = State::Closed { failures: 0 };
+        let mut state = self.lock();
+        let was_closed = matches!(*state, State::Closed { .. });
+        *state = State::Closed { failures: 0 };
+        if !was_closed {
+            self.publish(&state);
+        }
     }
 
     fn on_failure(&self, probe: bool) {
@@ -84,6 +106,9 @@ impl Breaker {
             // A call admitted before the circuit opened: already open.
             other => other,
         };
+        if matches!(*state, State::Open { .. }) {
+            self.publish(&state);
+        }
     }
 }
 
@@ -160,9 +185,30 @@ mod tests {
         b.admit().unwrap().record(Some(&BackendError::Refused));
     }
 
+    /// The state the process's gauge shows for `backend`.
+    fn gauge(backend: &str) -> Option<String> {
+        let (text, _) = crate::metrics::Metrics::global().render();
+        let prefix = format!("xmlrpc_gateway_backend_circuit_state{{backend=\"{backend}\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_gauge_follows_the_state() {
+        let b = Arc::new(Breaker::new("gauge-test", 1, Duration::from_secs(10)));
+        assert_eq!(gauge("gauge-test").as_deref(), Some("0"));
+        fail(&b);
+        assert_eq!(gauge("gauge-test").as_deref(), Some("1"));
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let probe = b.admit().expect("half-open");
+        assert_eq!(gauge("gauge-test").as_deref(), Some("2"));
+        probe.record(None);
+        assert_eq!(gauge("gauge-test").as_deref(), Some("0"));
+    }
+
     #[tokio::test(start_paused = true)]
     async fn opens_after_consecutive_failures_then_probes() {
-        let b = Arc::new(Breaker::new(3, Duration::from_secs(10)));
+        let b = Arc::new(Breaker::new("test", 3, Duration::from_secs(10)));
         fail(&b);
         fail(&b);
         // A success resets the count.
@@ -187,7 +233,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn answers_from_a_live_service_do_not_count() {
-        let b = Arc::new(Breaker::new(1, Duration::from_secs(10)));
+        let b = Arc::new(Breaker::new("test", 1, Duration::from_secs(10)));
         let fault = BackendError::Remote(crate::xmlrpc::Fault::new(1, "no"));
         b.admit().unwrap().record(Some(&fault));
         b.admit()
@@ -202,7 +248,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_cancelled_probe_reopens() {
-        let b = Arc::new(Breaker::new(1, Duration::from_secs(1)));
+        let b = Arc::new(Breaker::new("test", 1, Duration::from_secs(1)));
         fail(&b);
         tokio::time::advance(Duration::from_secs(1)).await;
         drop(b.admit().unwrap());
@@ -211,7 +257,7 @@ mod tests {
 
     #[test]
     fn zero_failures_means_no_breaker() {
-        let b = Arc::new(Breaker::new(0, Duration::from_secs(1)));
+        let b = Arc::new(Breaker::new("test", 0, Duration::from_secs(1)));
         for _ in 0..10 {
             fail(&b);
         }

@@ -228,6 +228,7 @@ impl Endpoint {
             forward,
             retries: cfg.retries,
             breaker: Arc::new(Breaker::new(
+                name,
                 cfg.circuit_breaker.failures,
                 cfg.circuit_breaker.open_for,
             )),
