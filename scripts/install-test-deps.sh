@@ -11,6 +11,8 @@ perl -MRPC::XML::Client -e 1 2>/dev/null || need+=(librpc-xml-perl)
 command -v promtool >/dev/null || need+=(prometheus)
 # lighttpd: a real CGI-capable web server for CGI mode.
 [ -x /usr/sbin/lighttpd ] || command -v lighttpd >/dev/null || need+=(lighttpd)
+# openssl: self-signed certificates for the TLS tests.
+command -v openssl >/dev/null || need+=(openssl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

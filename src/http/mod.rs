@@ -3,21 +3,30 @@
 //! [`Gateway`](crate::gateway::Gateway).
 
 mod admin;
+mod auth;
+mod cors;
 mod gzip;
 mod request_id;
 mod server;
 mod service;
 mod status;
+mod tls;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+
 pub use admin::{AdminOptions, AdminState, Readiness, serve as serve_admin};
+pub use auth::{AuthFailure, AuthMode, Authenticator};
+pub use cors::CorsOptions;
 pub use gzip::{
     GunzipError, UnsupportedCoding, accepts_gzip, compress_response, gunzip, gzip, request_is_gzip,
 };
 pub use request_id::from_value as request_id_from;
 pub use server::serve;
 pub use status::HttpError;
+pub use tls::{Tls, TlsError, load_certified_key};
 
 use crate::gateway::Gateway;
 
@@ -49,6 +58,13 @@ pub struct HttpOptions {
     /// `/metrics`, `/healthz`, `/readyz`: on this listener (taking
     /// precedence over the RPC paths) unless `admin.listen` is set.
     pub admin: AdminOptions,
+    /// Who may call (`[auth]`); replaced on config reload.
+    pub auth: Arc<Authenticator>,
+    /// Browser origins allowed (`[cors]`); off when empty.
+    pub cors: CorsOptions,
+    /// TLS termination (`[server.tls]`); the certificate is replaced on
+    /// config reload.
+    pub tls: Option<Arc<Tls>>,
 }
 
 impl Default for HttpOptions {
@@ -65,6 +81,9 @@ impl Default for HttpOptions {
             drain_timeout: Duration::from_secs(30),
             forward_headers: Vec::new(),
             admin: AdminOptions::default(),
+            auth: Arc::new(Authenticator::none()),
+            cors: CorsOptions::default(),
+            tls: None,
         }
     }
 }
@@ -93,6 +112,8 @@ pub struct App {
     pub gateway: Gateway,
     pub options: HttpOptions,
     pub admin: AdminState,
+    /// The credentials in force (the options' at start, then each reload's).
+    auth: ArcSwap<Authenticator>,
 }
 
 impl App {
@@ -104,8 +125,19 @@ impl App {
         };
         App {
             gateway,
+            auth: ArcSwap::new(options.auth.clone()),
             options,
             admin,
+        }
+    }
+
+    /// Applies what a config reload may change at the edge: the credentials
+    /// and the TLS certificate. (Turning TLS on or off, and every other
+    /// HTTP setting, needs a restart.)
+    pub fn reload_edge(&self, new: &HttpOptions) {
+        self.replace_auth(new.auth.clone());
+        if let (Some(current), Some(new)) = (&self.options.tls, &new.tls) {
+            current.replace_cert(new);
         }
     }
 }
