@@ -338,6 +338,13 @@ fn cors_preflight_and_responses_for_allowed_origins_only() {
     let r = preflight(&gw, "https://evil.example");
     assert_eq!(r.status, 403);
     assert!(r.header("access-control-allow-origin").is_none());
+    let r = raw(
+        gw.addr,
+        b"OPTIONS /RPC2 HTTP/1.1\r\nHost: t\r\nOrigin: https://app.example\r\n\
+          Access-Control-Request-Method: PUT\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(r.status, 403);
+    assert!(r.header("access-control-allow-origin").is_none());
 
     let r = call(
         &gw,

@@ -85,7 +85,13 @@ impl CorsOptions {
         request_origin: Option<&HeaderValue>,
         response: &mut Response<Full<Bytes>>,
     ) {
-        if !self.enabled() || response.status() == StatusCode::NO_CONTENT {
+        // Preflight answers (204, 403; nothing else on an RPC path answers
+        // those) are complete as they are.
+        let preflight = matches!(
+            response.status(),
+            StatusCode::NO_CONTENT | StatusCode::FORBIDDEN
+        );
+        if !self.enabled() || preflight {
             return;
         }
         let mut probe = HeaderMap::new();
