@@ -3,7 +3,7 @@
 //! own test suite, which includes this file by path) replays the seeds and
 //! every saved crash through them. No fuzzer types here.
 
-use xmlrpc_gateway::http::gunzip;
+use xmlrpc_gateway::http::{GunzipError, gunzip, gzip};
 use xmlrpc_gateway::xmlrpc::{
     EncodeOptions, Limits, Value, decode_call, decode_response, encode_call, encode_response,
 };
@@ -31,11 +31,28 @@ pub fn check_decode_response(data: &[u8]) {
     let _ = decode_response(data, &limits());
 }
 
-/// A gzipped request body: bounded gunzip, then decode, as the HTTP edge does.
+/// A gzipped request body, as the HTTP edge handles it: bounded gunzip,
+/// then decode. The input is tried as a gzip stream (hostile compressed
+/// bytes) and, compressed by us, as the XML inside one: what comes out of
+/// gunzip is what went in (or `TooLarge` past the limit), and decodes as the
+/// plain bytes do.
 pub fn check_gzip_decode_call(data: &[u8]) {
     if let Ok(body) = gunzip(data, GUNZIP_LIMIT) {
         assert!(body.len() <= GUNZIP_LIMIT, "gunzip passed its limit");
         let _ = decode_call(&body, &limits());
+    }
+    let packed = gzip(data);
+    match gunzip(&packed, GUNZIP_LIMIT) {
+        Ok(body) => {
+            assert_eq!(body, data, "gunzip(gzip(x)) != x");
+            assert_eq!(
+                decode_call(&body, &limits()),
+                decode_call(data, &limits()),
+                "gzip changed how the body decodes"
+            );
+        }
+        Err(GunzipError::TooLarge) => assert!(data.len() > GUNZIP_LIMIT),
+        Err(GunzipError::Corrupt) => panic!("our own gzip does not gunzip"),
     }
 }
 
