@@ -72,6 +72,7 @@ impl Config {
                 .list_separator(",")
                 .with_list_parse_key("server.rpc_paths")
                 .with_list_parse_key("server.forward_headers")
+                .with_list_parse_key("auth.tokens")
                 .with_list_parse_key("cors.allow_origins")
                 .with_list_parse_key("cors.allow_headers")
                 .source(Some(prefixed)),

@@ -136,8 +136,12 @@ impl App {
     /// HTTP setting, needs a restart.)
     pub fn reload_edge(&self, new: &HttpOptions) {
         self.replace_auth(new.auth.clone());
-        if let (Some(current), Some(new)) = (&self.options.tls, &new.tls) {
-            current.replace_cert(new);
+        match (&self.options.tls, &new.tls) {
+            (Some(current), Some(new)) => current.replace_cert(new),
+            (None, None) => {}
+            _ => {
+                tracing::warn!("turning TLS on or off needs a restart; the listener stays as it is")
+            }
         }
     }
 }
