@@ -73,10 +73,15 @@ pub struct Dispatcher {
     metrics: Option<Metrics>,
     /// The names the instance (if any) lists: valid `method` label values.
     instance_names: HashSet<String>,
+    /// Whether any method needs credentials; when none does (auth off, the
+    /// usual case) calls skip the policy lookup.
+    guarded: bool,
 }
 
 impl Dispatcher {
     pub fn new(table: RoutingTable, options: DispatchOptions) -> Self {
+        let guarded = options.auth == AuthPolicy::Required
+            || table.routes().any(|r| r.auth == Some(AuthPolicy::Required));
         let instance_names = table
             .instance()
             .map(|i| i.list_methods().into_iter().collect())
@@ -86,6 +91,7 @@ impl Dispatcher {
             options,
             metrics: None,
             instance_names,
+            guarded,
         }
     }
 
@@ -186,7 +192,7 @@ impl Dispatcher {
         params: Vec<Value>,
         ctx: &CallContext,
     ) -> Result<Value, CallError> {
-        if ctx.principal.is_none() && self.policy(name) == AuthPolicy::Required {
+        if self.guarded && ctx.principal.is_none() && self.policy(name) == AuthPolicy::Required {
             if let Some(metrics) = &self.metrics {
                 metrics.auth_failure(AuthFailure::Missing);
             }
