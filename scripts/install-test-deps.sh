@@ -21,6 +21,8 @@ command -v strip >/dev/null || need+=(binutils)
 if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then
   command -v docker-compose >/dev/null || need+=(docker-compose)
 fi
+# openssl: self-signed certificates for the TLS tests.
+command -v openssl >/dev/null || need+=(openssl)
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0

@@ -117,8 +117,13 @@ async fn respond(
             }
         };
     }
+    // Authentication is the web server's: the user it vouches for is the
+    // principal (routes with `auth = "required"` need one).
     let ctx = CallContext {
         request_id: http::request_id_from(var("HTTP_X_REQUEST_ID")),
+        principal: var("REMOTE_USER")
+            .filter(|u| !u.is_empty())
+            .map(std::sync::Arc::from),
         ..CallContext::detached()
     };
     let outcome = gateway.handle(&body, &ctx).await;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::dispatch::{CallContext, Dispatcher, fault, system};
+use crate::dispatch::{CallContext, CallError, Dispatcher, fault, system};
 use crate::metrics::Metrics;
 use crate::xmlrpc::{self, EncodeOptions, Fault, Limits, Value};
 
@@ -24,6 +24,9 @@ pub struct Outcome {
     pub multicall_methods: Vec<String>,
     /// The fault code answered, if any.
     pub fault_code: Option<i32>,
+    /// The call needs credentials and came without: the HTTP edge answers
+    /// 401 instead of the fault in `body` (multicall entries fault instead).
+    pub unauthenticated: bool,
 }
 
 /// The decode/dispatch/encode pipeline. The dispatcher is swapped whole on
@@ -116,6 +119,7 @@ impl Gateway {
                 let fault = dispatcher.fault_for(&call.name, &err, ctx);
                 let mut outcome = self.fault_outcome(Some(call.name), multicall_size, fault);
                 outcome.multicall_methods = multicall_methods;
+                outcome.unauthenticated = matches!(err, CallError::Unauthenticated(_));
                 return outcome;
             }
         };
@@ -126,6 +130,7 @@ impl Gateway {
                 multicall_size,
                 multicall_methods,
                 fault_code: None,
+                unauthenticated: false,
             },
             Err(err) => {
                 tracing::warn!(request_id = %ctx.request_id, method = %call.name, error = %err, "result did not encode");
@@ -149,6 +154,7 @@ impl Gateway {
             multicall_size,
             multicall_methods: Vec::new(),
             fault_code: Some(fault.code),
+            unauthenticated: false,
         }
     }
 }

@@ -167,8 +167,10 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
 /// On each SIGHUP, re-reads the config (same file, same environment) and
 /// swaps in a new routing table and dispatcher. Calls in flight finish on
 /// the dispatcher they started with; a bad config is refused and logged,
-/// and the running table stays. Listener, HTTP limits, codec options and
-/// the set of forwarded header names need a restart.
+/// and the running table stays. The credentials (`[auth]`, files re-read)
+/// and the TLS certificate and key are replaced too. Listener, HTTP limits,
+/// codec options, CORS, turning TLS on or off and the set of forwarded
+/// header names need a restart.
 async fn reload_on_sighup(app: Arc<App>, file: Option<PathBuf>, env: HashMap<String, String>) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = match signal(SignalKind::hangup()) {
@@ -182,11 +184,12 @@ async fn reload_on_sighup(app: Arc<App>, file: Option<PathBuf>, env: HashMap<Str
         tracing::info!("SIGHUP: reloading config");
         let built = load(file.as_deref(), None, &env).and_then(|(cfg, settings)| {
             let table = config::build_table(&cfg, &demo::handlers())?;
-            Ok(Dispatcher::new(table, settings.dispatch))
+            Ok((Dispatcher::new(table, settings.dispatch), settings.http))
         });
         match built {
-            Ok(dispatcher) => {
+            Ok((dispatcher, http)) => {
                 app.gateway.replace_dispatcher(dispatcher);
+                app.reload_edge(&http);
                 telemetry::record_reload(None);
             }
             Err(err) => telemetry::record_reload(Some(&err)),

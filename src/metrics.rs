@@ -17,7 +17,7 @@ use prometheus::{
     TextEncoder,
 };
 
-use crate::dispatch::Origin;
+use crate::dispatch::{AuthFailure, Origin};
 
 /// Every metric name starts with this.
 pub const PREFIX: &str = "xmlrpc_gateway";
@@ -96,6 +96,7 @@ struct Families {
     backend_duration: HistogramVec,
     backend_circuit_state: IntGaugeVec,
     config_reloads: IntCounterVec,
+    auth_failures: IntCounterVec,
 }
 
 impl fmt::Debug for Metrics {
@@ -239,10 +240,19 @@ impl Metrics {
                 "Config reloads, by result (ok, error).",
                 &["result"],
             ),
+            auth_failures: counter(
+                &r,
+                "auth_failures_total",
+                "Requests or calls refused for want of valid credentials, by reason (missing, invalid, malformed).",
+                &["reason"],
+            ),
             registry: r,
         };
         for result in ["ok", "error"] {
             families.config_reloads.with_label_values(&[result]);
+        }
+        for reason in AuthFailure::ALL {
+            families.auth_failures.with_label_values(&[reason.as_str()]);
         }
         let build = IntGaugeVec::new(
             Opts::new(
@@ -380,6 +390,16 @@ impl Metrics {
     }
 }
 
+impl Metrics {
+    /// One request (or multicall entry) refused for want of credentials.
+    pub fn auth_failure(&self, reason: AuthFailure) {
+        self.inner
+            .auth_failures
+            .with_label_values(&[reason.as_str()])
+            .inc();
+    }
+}
+
 /// Counts a config reload in the binary's metrics ([`Metrics::global`]).
 pub fn record_config_reload(ok: bool) {
     Metrics::global().config_reload(ok);
@@ -451,6 +471,7 @@ mod tests {
             "xmlrpc_gateway_backend_errors_total{backend=\"inv\",kind=\"timeout\"} 1",
             "xmlrpc_gateway_backend_circuit_state{backend=\"inv\"} 2",
             "xmlrpc_gateway_config_reloads_total{result=\"ok\"} 0",
+            "xmlrpc_gateway_auth_failures_total{reason=\"invalid\"} 0",
         ] {
             assert!(text.contains(line), "missing {line} in\n{text}");
         }

@@ -40,6 +40,29 @@ fn run_cgi(env: &[(&str, &str)], stdin: &[u8]) -> (String, Vec<u8>) {
     )
 }
 
+#[test]
+fn the_web_servers_remote_user_is_the_principal() {
+    // Bearer auth configured from the environment (tokens comma-separated);
+    // in CGI mode the web server authenticates, and REMOTE_USER counts.
+    let body = add_call();
+    let len = body.len().to_string();
+    let auth = [
+        ("REQUEST_METHOD", "POST"),
+        ("CONTENT_LENGTH", len.as_str()),
+        ("XMLRPC_GATEWAY__AUTH__MODE", "bearer"),
+        ("XMLRPC_GATEWAY__AUTH__TOKENS", "t1,t2"),
+    ];
+    let (head, payload) = run_cgi(&auth, body.as_bytes());
+    assert!(head.starts_with("Status: 200 OK\n"), "{head}");
+    let text = String::from_utf8(payload).unwrap();
+    assert!(text.contains("<int>-32401</int>"), "{text}");
+    let mut with_user = auth.to_vec();
+    with_user.push(("REMOTE_USER", "alice"));
+    let (_, payload) = run_cgi(&with_user, body.as_bytes());
+    let text = String::from_utf8(payload).unwrap();
+    assert!(text.contains("<int>5</int>"), "{text}");
+}
+
 fn add_call() -> String {
     common::call_xml("add", &["<int>2</int>", "<int>3</int>"])
 }

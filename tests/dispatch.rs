@@ -344,3 +344,61 @@ async fn non_finite_doubles_are_never_sent() {
         "{text}"
     );
 }
+
+#[tokio::test]
+async fn routes_needing_credentials_refuse_anonymous_calls_and_multicall_entries() {
+    use xmlrpc_gateway::dispatch::AuthPolicy;
+    let mut t = RoutingTable::new();
+    t.register_function("add", |a: i64, b: i64| a + b).unwrap();
+    t.register_function("secret", || "42".to_owned())
+        .unwrap()
+        .auth = Some(AuthPolicy::Required);
+    let d = Dispatcher::new(t, options());
+    let anonymous = CallContext::detached();
+    let alice = CallContext {
+        principal: Some(Arc::from("alice")),
+        ..CallContext::detached()
+    };
+    let err = d.call("secret", vec![], &anonymous).await.unwrap_err();
+    assert!(matches!(err, CallError::Unauthenticated(_)), "{err:?}");
+    assert_eq!(
+        d.fault_for("secret", &err, &anonymous).code,
+        fault::AUTHENTICATION_REQUIRED
+    );
+    assert_eq!(
+        d.call("secret", vec![], &alice).await.unwrap(),
+        Value::String("42".into())
+    );
+    // Public by default (DispatchOptions::auth), so `add` answers anyone.
+    assert_eq!(
+        d.call("add", vec![Value::Int(1), Value::Int(2)], &anonymous)
+            .await
+            .unwrap(),
+        Value::Int(3)
+    );
+    let entry = |name: &str| {
+        Value::structure([
+            ("methodName", Value::String(name.into())),
+            ("params", Value::Array(vec![])),
+        ])
+    };
+    let results = d
+        .call(
+            "system.multicall",
+            vec![Value::Array(vec![entry("secret"), entry("secret")])],
+            &anonymous,
+        )
+        .await
+        .unwrap();
+    let Value::Array(results) = results else {
+        panic!("{results:?}")
+    };
+    for r in &results {
+        let code = r.as_struct().and_then(|s| s.get("faultCode")).cloned();
+        assert_eq!(
+            code,
+            Some(Value::Int(fault::AUTHENTICATION_REQUIRED.into())),
+            "{r:?}"
+        );
+    }
+}

@@ -600,6 +600,7 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
             signatures: None,
             timeout: Some(Duration::from_millis(50)),
             idempotent: false,
+            auth: None,
         })
         .unwrap();
     let metrics = Metrics::new();

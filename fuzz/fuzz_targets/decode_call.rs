@@ -1,10 +1,7 @@
-//! Fuzz target `decode_call`: feeds arbitrary bytes to `checks::decode_call`.
+//! Fuzz target `decode_call`: see `check_decode_call` in fuzz/src/lib.rs.
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-
-#[path = "../checks.rs"]
-mod checks;
-
-fuzz_target!(|data: &[u8]| checks::decode_call(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    xmlrpc_gateway_fuzz::check_decode_call(data);
+});

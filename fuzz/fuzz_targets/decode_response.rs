@@ -1,10 +1,7 @@
-//! Fuzz target `decode_response`: feeds arbitrary bytes to `checks::decode_response`.
+//! Fuzz target `decode_response`: see `check_decode_response` in fuzz/src/lib.rs.
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-
-#[path = "../checks.rs"]
-mod checks;
-
-fuzz_target!(|data: &[u8]| checks::decode_response(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    xmlrpc_gateway_fuzz::check_decode_response(data);
+});

@@ -1,10 +1,7 @@
-//! Fuzz target `roundtrip`: feeds arbitrary bytes to `checks::roundtrip`.
+//! Fuzz target `roundtrip`: see `check_roundtrip` in fuzz/src/lib.rs.
 
 #![no_main]
 
-use libfuzzer_sys::fuzz_target;
-
-#[path = "../checks.rs"]
-mod checks;
-
-fuzz_target!(|data: &[u8]| checks::roundtrip(data));
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    xmlrpc_gateway_fuzz::check_roundtrip(data);
+});

@@ -7,8 +7,9 @@ use std::sync::Arc;
 
 use super::{Config, ConfigError, RouteConfig, Threshold};
 use crate::backend::{self, Backend};
+use crate::dispatch::AuthPolicy;
 use crate::dispatch::{DispatchOptions, Pattern, Rename, Route, RoutingTable, Target};
-use crate::http::{AdminOptions, HttpOptions};
+use crate::http::{AdminOptions, Authenticator, CorsOptions, HttpOptions, Tls};
 use crate::xmlrpc::{Charset, EncodeOptions, Limits};
 
 /// The validated settings of every layer.
@@ -90,6 +91,16 @@ impl Config {
             }
         };
         let admin = self.admin_options()?;
+        let (auth, auth_default) = self.auth_options()?;
+        let cors = self.cors_options()?;
+        let tls = match &s.tls {
+            None => None,
+            Some(t) => {
+                Some(Arc::new(Tls::load(&t.cert, &t.key).map_err(|e| {
+                    ConfigError::invalid("server.tls", e.to_string())
+                })?))
+            }
+        };
         let nonzero = |d: std::time::Duration| (!d.is_zero()).then_some(d);
         Ok(Settings {
             listen,
@@ -106,6 +117,9 @@ impl Config {
                 drain_timeout: l.drain_timeout,
                 forward_headers: self.forward_header_candidates(),
                 admin,
+                auth,
+                cors,
+                tls,
             },
             dispatch: DispatchOptions {
                 introspection: s.introspection,
@@ -114,6 +128,7 @@ impl Config {
                 multicall_concurrency: l.multicall_concurrency,
                 allow_none: s.allow_none,
                 call_timeout: nonzero(l.call_timeout),
+                auth: auth_default,
             },
             limits: Limits {
                 max_depth: l.max_depth,
@@ -183,6 +198,165 @@ impl Config {
         })
     }
 
+    /// `[auth]` and the routes' `auth`: the authenticator (secrets read from
+    /// the files now), and the policy of routes without their own.
+    fn auth_options(&self) -> Result<(Arc<Authenticator>, AuthPolicy), ConfigError> {
+        let a = &self.auth;
+        let default =
+            parse_policy(&a.default).map_err(|m| ConfigError::invalid("auth.default", m))?;
+        let mut route_policies = Vec::new();
+        for (i, rc) in self.routes.iter().enumerate() {
+            if let Some(text) = &rc.auth {
+                let policy = parse_policy(text).map_err(|m| {
+                    ConfigError::invalid(format!("routes[{i}] (method {:?}).auth", rc.method), m)
+                })?;
+                route_policies.push((i, policy));
+            }
+        }
+        let anonymous = default == AuthPolicy::Public
+            || route_policies.iter().any(|(_, p)| *p == AuthPolicy::Public);
+        let has_users = !a.users.is_empty() || a.users_file.is_some();
+        let has_tokens = !a.tokens.is_empty() || a.tokens_file.is_some();
+        let authenticator = match a.mode.as_str() {
+            "none" => {
+                if has_users || has_tokens {
+                    return Err(ConfigError::invalid(
+                        "auth.mode",
+                        "users or tokens are set but mode is \"none\"; set basic or bearer",
+                    ));
+                }
+                if let Some((i, _)) = route_policies
+                    .iter()
+                    .find(|(_, p)| *p == AuthPolicy::Required)
+                {
+                    return Err(ConfigError::invalid(
+                        format!("routes[{i}].auth"),
+                        "\"required\" needs auth.mode basic or bearer",
+                    ));
+                }
+                // Nobody authenticates, so nothing can require it.
+                return Ok((Arc::new(Authenticator::none()), AuthPolicy::Public));
+            }
+            "basic" => {
+                if has_tokens {
+                    return Err(ConfigError::invalid(
+                        "auth.tokens",
+                        "tokens are for mode \"bearer\"",
+                    ));
+                }
+                let mut users: Vec<(String, String)> = a
+                    .users
+                    .iter()
+                    .map(|(n, p)| (n.clone(), p.clone()))
+                    .collect();
+                if let Some(path) = &a.users_file {
+                    for line in secret_lines(path, "auth.users_file")? {
+                        let (name, password) = line.split_once(':').ok_or_else(|| {
+                            ConfigError::invalid("auth.users_file", "each line is name:password")
+                        })?;
+                        users.push((name.trim().to_owned(), password.to_owned()));
+                    }
+                }
+                if users.is_empty() {
+                    return Err(ConfigError::invalid(
+                        "auth.users",
+                        "mode \"basic\" needs at least one user",
+                    ));
+                }
+                if let Some((name, _)) = users
+                    .iter()
+                    .find(|(n, p)| n.is_empty() || n.contains(':') || p.is_empty())
+                {
+                    return Err(ConfigError::invalid(
+                        "auth.users",
+                        format!(
+                            "user {name:?}: names must be non-empty without ':', passwords non-empty"
+                        ),
+                    ));
+                }
+                Authenticator::basic(users, anonymous)
+            }
+            "bearer" => {
+                if has_users {
+                    return Err(ConfigError::invalid(
+                        "auth.users",
+                        "users are for mode \"basic\"",
+                    ));
+                }
+                let mut tokens = a.tokens.clone();
+                if let Some(path) = &a.tokens_file {
+                    tokens.extend(secret_lines(path, "auth.tokens_file")?);
+                }
+                if tokens.is_empty() {
+                    return Err(ConfigError::invalid(
+                        "auth.tokens",
+                        "mode \"bearer\" needs at least one token",
+                    ));
+                }
+                if tokens
+                    .iter()
+                    .any(|t| t.is_empty() || t.chars().any(char::is_whitespace))
+                {
+                    return Err(ConfigError::invalid(
+                        "auth.tokens",
+                        "tokens must be non-empty, without spaces",
+                    ));
+                }
+                Authenticator::bearer(tokens, anonymous)
+            }
+            other => {
+                return Err(ConfigError::invalid(
+                    "auth.mode",
+                    format!("{other:?} is not none, basic or bearer"),
+                ));
+            }
+        };
+        Ok((Arc::new(authenticator), default))
+    }
+
+    /// `[cors]`: origins look like `scheme://host[:port]` (or are `*`).
+    fn cors_options(&self) -> Result<CorsOptions, ConfigError> {
+        let c = &self.cors;
+        for origin in &c.allow_origins {
+            let shaped = origin == "*"
+                || (origin.contains("://")
+                    && !origin.ends_with('/')
+                    && !origin.contains(char::is_whitespace));
+            if !shaped {
+                return Err(ConfigError::invalid(
+                    "cors.allow_origins",
+                    format!(
+                        "{origin:?} is not an origin like https://app.example (no path, no trailing /)"
+                    ),
+                ));
+            }
+        }
+        if c.allow_credentials && c.allow_origins.iter().any(|o| o == "*") {
+            return Err(ConfigError::invalid(
+                "cors.allow_credentials",
+                "cannot be true with allow_origins = [\"*\"]; list the origins",
+            ));
+        }
+        for name in &c.allow_headers {
+            if http::HeaderName::from_bytes(name.as_bytes()).is_err() {
+                return Err(ConfigError::invalid(
+                    "cors.allow_headers",
+                    format!("{name:?} is not a header name"),
+                ));
+            }
+        }
+        Ok(CorsOptions {
+            allow_origins: c.allow_origins.clone(),
+            allow_headers: c
+                .allow_headers
+                .iter()
+                .map(|h| h.to_ascii_lowercase())
+                .collect(),
+            max_age: (!c.max_age.is_zero()).then_some(c.max_age),
+            allow_credentials: c.allow_credentials,
+        })
+    }
+
     /// Every client header name some backend may receive (lower case):
     /// `server.forward_headers` plus each backend's `forward_headers`. The
     /// HTTP edge passes these on; each backend keeps only its own allowlist.
@@ -198,6 +372,27 @@ impl Config {
         names.dedup();
         names
     }
+}
+
+fn parse_policy(text: &str) -> Result<AuthPolicy, String> {
+    match text {
+        "required" => Ok(AuthPolicy::Required),
+        "none" => Ok(AuthPolicy::Public),
+        other => Err(format!("{other:?} is not required or none")),
+    }
+}
+
+/// The non-empty, non-comment lines of a secrets file (read now: at load,
+/// and again at each reload).
+fn secret_lines(path: &std::path::Path, key: &str) -> Result<Vec<String>, ConfigError> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| ConfigError::invalid(key, format!("{}: {e}", path.display())))?;
+    Ok(text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .map(str::to_owned)
+        .collect())
 }
 
 /// Builds the routing table from `[[routes]]`: handler routes take their
@@ -273,6 +468,7 @@ fn build_route(
                 signatures: None,
                 timeout: None,
                 idempotent: false,
+                auth: None,
             }
         }
         (Some(_), Some(_)) => return Err("set handler or backend, not both".to_owned()),
@@ -286,5 +482,6 @@ fn build_route(
     }
     route.timeout = rc.timeout.or(route.timeout);
     route.idempotent = rc.idempotent;
+    route.auth = rc.auth.as_deref().map(parse_policy).transpose()?;
     Ok(route)
 }

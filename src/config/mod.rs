@@ -72,6 +72,9 @@ impl Config {
                 .list_separator(",")
                 .with_list_parse_key("server.rpc_paths")
                 .with_list_parse_key("server.forward_headers")
+                .with_list_parse_key("auth.tokens")
+                .with_list_parse_key("cors.allow_origins")
+                .with_list_parse_key("cors.allow_headers")
                 .source(Some(prefixed)),
         );
         let merged = builder
@@ -84,9 +87,18 @@ impl Config {
         Ok(config)
     }
 
-    /// Replaces `${NAME}` in backend header values with `env[NAME]`. The
-    /// environment is the map the caller passed, never the process's own.
+    /// Replaces `${NAME}` in backend header values and in `[auth]` secrets
+    /// with `env[NAME]`. The environment is the map the caller passed, never
+    /// the process's own.
     pub fn resolve_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
+        for (user, password) in &mut self.auth.users {
+            *password = substitute(password, env)
+                .map_err(|msg| ConfigError::invalid(format!("auth.users.{user}"), msg))?;
+        }
+        for (i, token) in self.auth.tokens.iter_mut().enumerate() {
+            *token = substitute(token, env)
+                .map_err(|msg| ConfigError::invalid(format!("auth.tokens[{i}]"), msg))?;
+        }
         for (backend, cfg) in &mut self.backends {
             for (header, value) in &mut cfg.headers {
                 *value = substitute(value, env).map_err(|msg| {

@@ -2,6 +2,7 @@
 //! errors, so a typo cannot silently drop a route.
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use serde::Deserialize;
@@ -18,6 +19,10 @@ pub struct Config {
     pub log: LogConfig,
     #[serde(default)]
     pub admin: AdminConfig,
+    #[serde(default)]
+    pub auth: AuthConfig,
+    #[serde(default)]
+    pub cors: CorsConfig,
     #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
     #[serde(default)]
@@ -39,6 +44,92 @@ pub struct ServerConfig {
     pub multicall: bool,
     /// Client header names passed on to backends (default none).
     pub forward_headers: Vec<String>,
+    /// `[server.tls]`: serve HTTPS instead of HTTP.
+    pub tls: Option<TlsConfig>,
+}
+
+/// `[server.tls]`: PEM files, paths relative to the working directory;
+/// re-read on reload (SIGHUP).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TlsConfig {
+    /// The certificate chain, leaf first.
+    pub cert: PathBuf,
+    /// Its private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: PathBuf,
+}
+
+/// `[auth]`: who may call. Secrets come from `${NAME}` (the environment
+/// given to [`Config::load`](super::Config::load)) or from files; `Debug`
+/// never shows them.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// `none`, `basic` or `bearer`.
+    pub mode: String,
+    /// Basic: user name to password (`"${ALICE_PASSWORD}"`).
+    pub users: BTreeMap<String, String>,
+    /// Basic: a file of `name:password` lines (`#` comments).
+    pub users_file: Option<PathBuf>,
+    /// Bearer: accepted tokens (`"${CI_TOKEN}"`).
+    pub tokens: Vec<String>,
+    /// Bearer: a file of tokens, one a line (`#` comments).
+    pub tokens_file: Option<PathBuf>,
+    /// What routes without an `auth` key of their own need: `required`
+    /// (the default) or `none`.
+    pub default: String,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            mode: "none".to_owned(),
+            users: BTreeMap::new(),
+            users_file: None,
+            tokens: Vec::new(),
+            tokens_file: None,
+            default: "required".to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Debug for AuthConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthConfig")
+            .field("mode", &self.mode)
+            .field("users", &self.users.keys().collect::<Vec<_>>())
+            .field("users_file", &self.users_file)
+            .field("tokens", &self.tokens.len())
+            .field("tokens_file", &self.tokens_file)
+            .field("default", &self.default)
+            .finish()
+    }
+}
+
+/// `[cors]`: browser origins allowed to call; none by default (CORS off).
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CorsConfig {
+    /// Exact origins (`https://app.example`), or `*` for any.
+    pub allow_origins: Vec<String>,
+    /// Request headers a preflight allows.
+    pub allow_headers: Vec<String>,
+    /// How long browsers may cache a preflight answer.
+    #[serde(with = "humantime_serde")]
+    pub max_age: Duration,
+    /// Send `Access-Control-Allow-Credentials: true`.
+    pub allow_credentials: bool,
+}
+
+impl Default for CorsConfig {
+    fn default() -> Self {
+        CorsConfig {
+            allow_origins: Vec::new(),
+            allow_headers: vec!["content-type".to_owned(), "authorization".to_owned()],
+            max_age: Duration::from_secs(600),
+            allow_credentials: false,
+        }
+    }
 }
 
 impl Default for ServerConfig {
@@ -53,6 +144,7 @@ impl Default for ServerConfig {
             introspection: true,
             multicall: true,
             forward_headers: Vec::new(),
+            tls: None,
         }
     }
 }
@@ -263,4 +355,7 @@ pub struct RouteConfig {
     /// Calls may be retried on transport failure.
     #[serde(default)]
     pub idempotent: bool,
+    /// `required` or `none`: whether anonymous callers may call it
+    /// (default `auth.default`).
+    pub auth: Option<String>,
 }

@@ -1,5 +1,7 @@
 //! What a call knows about the request it came in: peer, request id, the
-//! client headers a route may forward, and its deadline.
+//! client headers a route may forward, its deadline, and who the caller
+//! authenticated as (with the policies that decide what an anonymous caller
+//! may call).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,6 +19,47 @@ pub struct CallContext {
     pub headers: Arc<Vec<(String, String)>>,
     /// When the call must be answered by; `None` means no limit.
     pub deadline: Option<Instant>,
+    /// Who the HTTP edge authenticated (a Basic user name, `token:N` for a
+    /// bearer token, CGI's `REMOTE_USER`); `None` for an anonymous caller.
+    pub principal: Option<Arc<str>>,
+}
+
+/// Whether a method may be called without credentials (`[[routes]] auth`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum AuthPolicy {
+    /// Anyone may call it (`auth = "none"`).
+    #[default]
+    Public,
+    /// Only an authenticated caller (`auth = "required"`).
+    Required,
+}
+
+/// Why a request (or a multicall entry) was refused: the `reason` label of
+/// `xmlrpc_gateway_auth_failures_total`, a closed set.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthFailure {
+    /// No credentials where they are required.
+    Missing,
+    /// Credentials that match no user or token.
+    Invalid,
+    /// An `Authorization` header of the wrong scheme, not base64, or repeated.
+    Malformed,
+}
+
+impl AuthFailure {
+    pub const ALL: [AuthFailure; 3] = [
+        AuthFailure::Missing,
+        AuthFailure::Invalid,
+        AuthFailure::Malformed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthFailure::Missing => "missing",
+            AuthFailure::Invalid => "invalid",
+            AuthFailure::Malformed => "malformed",
+        }
+    }
 }
 
 impl CallContext {

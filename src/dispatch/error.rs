@@ -25,6 +25,9 @@ pub enum CallError {
         #[source]
         source: BackendError,
     },
+    /// The method needs an authenticated caller and this one is anonymous.
+    #[error("method {0:?} needs credentials")]
+    Unauthenticated(String),
     #[error("call {0:?} timed out")]
     Timeout(String),
     /// A bug or resource failure in the gateway; the detail goes to logs only.
@@ -42,7 +45,9 @@ impl CallError {
     /// Who caused the failure, for logs and metrics.
     pub fn origin(&self) -> Origin {
         match self {
-            CallError::NotFound(_) | CallError::InvalidParams(_) => Origin::Client,
+            CallError::NotFound(_)
+            | CallError::InvalidParams(_)
+            | CallError::Unauthenticated(_) => Origin::Client,
             CallError::Fault(_) => Origin::Handler,
             CallError::Backend { .. } => Origin::Backend,
             CallError::Timeout(_) | CallError::Internal(_) => Origin::Gateway,

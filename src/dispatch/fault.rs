@@ -20,6 +20,9 @@ pub const INVALID_PARAMS: i32 = -32602;
 pub const INTERNAL_ERROR: i32 = -32603;
 /// The method ran and failed on its own terms (e.g. division by zero).
 pub const APPLICATION_ERROR: i32 = -32500;
+/// The method needs credentials the caller did not send (a multicall entry;
+/// a single call gets HTTP 401 instead).
+pub const AUTHENTICATION_REQUIRED: i32 = -32401;
 /// A backend could not be reached or answered badly.
 pub const TRANSPORT_ERROR: i32 = -32300;
 /// A backend did not answer in time.
@@ -41,6 +44,10 @@ pub fn call_fault(method: &str, err: &CallError) -> Fault {
             format!("method \"{name}\" is not supported"),
         ),
         CallError::InvalidParams(msg) => Fault::new(INVALID_PARAMS, msg.clone()),
+        CallError::Unauthenticated(name) => Fault::new(
+            AUTHENTICATION_REQUIRED,
+            format!("method \"{name}\" needs authentication"),
+        ),
         CallError::Fault(f) => f.clone(),
         CallError::Backend { source, .. } => backend_fault(method, source),
         CallError::Timeout(_) => Fault::new(TRANSPORT_TIMEOUT, format!("{method}: timeout")),

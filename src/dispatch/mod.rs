@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
 
-pub use context::CallContext;
+pub use context::{AuthFailure, AuthPolicy, CallContext};
 pub use error::{CallError, Origin};
 pub use handler::{CallResult, Handler, Instance};
 pub use table::{Pattern, Rename, Resolved, Route, RoutingTable, TableError, Target};
@@ -43,6 +43,10 @@ pub struct DispatchOptions {
     pub allow_none: bool,
     /// Per-call time bound, unless the route sets its own.
     pub call_timeout: Option<Duration>,
+    /// Who may call routes without an `auth` of their own, the routing
+    /// table's instance, unknown names and introspection (`auth.default`;
+    /// `Public` whenever `auth.mode` is `none`).
+    pub auth: AuthPolicy,
 }
 
 impl Default for DispatchOptions {
@@ -56,6 +60,7 @@ impl Default for DispatchOptions {
             multicall_concurrency: 64,
             allow_none: false,
             call_timeout: Some(Duration::from_secs(30)),
+            auth: AuthPolicy::Public,
         }
     }
 }
@@ -68,10 +73,15 @@ pub struct Dispatcher {
     metrics: Option<Metrics>,
     /// The names the instance (if any) lists: valid `method` label values.
     instance_names: HashSet<String>,
+    /// Whether any method needs credentials; when none does (auth off, the
+    /// usual case) calls skip the policy lookup.
+    guarded: bool,
 }
 
 impl Dispatcher {
     pub fn new(table: RoutingTable, options: DispatchOptions) -> Self {
+        let guarded = options.auth == AuthPolicy::Required
+            || table.routes().any(|r| r.auth == Some(AuthPolicy::Required));
         let instance_names = table
             .instance()
             .map(|i| i.list_methods().into_iter().collect())
@@ -81,6 +91,7 @@ impl Dispatcher {
             options,
             metrics: None,
             instance_names,
+            guarded,
         }
     }
 
@@ -181,6 +192,12 @@ impl Dispatcher {
         params: Vec<Value>,
         ctx: &CallContext,
     ) -> Result<Value, CallError> {
+        if self.guarded && ctx.principal.is_none() && self.policy(name) == AuthPolicy::Required {
+            if let Some(metrics) = &self.metrics {
+                metrics.auth_failure(AuthFailure::Missing);
+            }
+            return Err(CallError::Unauthenticated(name.to_owned()));
+        }
         // system.* names are reserved: never routed, even when disabled.
         if name.starts_with("system.") {
             return self
@@ -214,6 +231,18 @@ impl Dispatcher {
                 .await
                 .unwrap_or_else(|_| Err(CallError::Timeout(name.to_owned()))),
             None => guarded.await,
+        }
+    }
+
+    /// Whether `name` may be called anonymously: its route's `auth`, else
+    /// the default. (`system.multicall` itself never gets here: each of its
+    /// entries is checked on its own.)
+    pub fn policy(&self, name: &str) -> AuthPolicy {
+        match self.table.resolve(name) {
+            Resolved::Route(route) if !name.starts_with("system.") => {
+                route.auth.unwrap_or(self.options.auth)
+            }
+            _ => self.options.auth,
         }
     }
 

@@ -9,6 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::context::AuthPolicy;
 use super::handler::{Handler, Instance};
 use super::typed::{AsyncFn, SyncFn};
 use crate::backend::Backend;
@@ -98,6 +99,9 @@ pub struct Route {
     pub timeout: Option<Duration>,
     /// Whether failed calls may be retried (backends only).
     pub idempotent: bool,
+    /// Whether anonymous callers may call it; `None` takes the dispatcher's
+    /// default (`auth.default`).
+    pub auth: Option<AuthPolicy>,
 }
 
 impl Route {
@@ -111,6 +115,7 @@ impl Route {
             signatures: None,
             timeout: None,
             idempotent: false,
+            auth: None,
         }
     }
 

@@ -4,21 +4,30 @@
 
 mod admin;
 mod body;
+mod auth;
+mod cors;
 mod gzip;
 mod request_id;
 mod server;
 mod service;
 mod status;
+mod tls;
 
+use std::sync::Arc;
 use std::time::Duration;
 
+use arc_swap::ArcSwap;
+
 pub use admin::{AdminOptions, AdminState, Readiness, serve as serve_admin};
+pub use auth::{AuthFailure, AuthMode, Authenticator};
+pub use cors::CorsOptions;
 pub use gzip::{
     GunzipError, UnsupportedCoding, accepts_gzip, compress_response, gunzip, gzip, request_is_gzip,
 };
 pub use request_id::from_value as request_id_from;
 pub use server::serve;
 pub use status::HttpError;
+pub use tls::{Tls, TlsError, load_certified_key};
 
 use crate::gateway::Gateway;
 
@@ -53,6 +62,13 @@ pub struct HttpOptions {
     /// `/metrics`, `/healthz`, `/readyz`: on this listener (taking
     /// precedence over the RPC paths) unless `admin.listen` is set.
     pub admin: AdminOptions,
+    /// Who may call (`[auth]`); replaced on config reload.
+    pub auth: Arc<Authenticator>,
+    /// Browser origins allowed (`[cors]`); off when empty.
+    pub cors: CorsOptions,
+    /// TLS termination (`[server.tls]`); the certificate is replaced on
+    /// config reload.
+    pub tls: Option<Arc<Tls>>,
 }
 
 impl Default for HttpOptions {
@@ -70,6 +86,9 @@ impl Default for HttpOptions {
             drain_timeout: Duration::from_secs(30),
             forward_headers: Vec::new(),
             admin: AdminOptions::default(),
+            auth: Arc::new(Authenticator::none()),
+            cors: CorsOptions::default(),
+            tls: None,
         }
     }
 }
@@ -100,6 +119,8 @@ pub struct App {
     pub admin: AdminState,
     /// Request body bytes in flight (`max_inflight_body_bytes`).
     pub body_budget: body::BodyBudget,
+    /// The credentials in force (the options' at start, then each reload's).
+    auth: ArcSwap<Authenticator>,
 }
 
 impl App {
@@ -112,8 +133,23 @@ impl App {
         App {
             body_budget: body::BodyBudget::new(options.max_inflight_body_bytes),
             gateway,
+            auth: ArcSwap::new(options.auth.clone()),
             options,
             admin,
+        }
+    }
+
+    /// Applies what a config reload may change at the edge: the credentials
+    /// and the TLS certificate. (Turning TLS on or off, and every other
+    /// HTTP setting, needs a restart.)
+    pub fn reload_edge(&self, new: &HttpOptions) {
+        self.replace_auth(new.auth.clone());
+        match (&self.options.tls, &new.tls) {
+            (Some(current), Some(new)) => current.replace_cert(new),
+            (None, None) => {}
+            _ => {
+                tracing::warn!("turning TLS on or off needs a restart; the listener stays as it is")
+            }
         }
     }
 }

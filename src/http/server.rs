@@ -53,6 +53,20 @@ pub async fn serve(
         };
         let _ = stream.set_nodelay(true);
         let open = app.gateway.metrics().connection_open();
+        if let Some(tls) = app.tls() {
+            let (builder, watcher) = (builder.clone(), graceful.watcher());
+            let guards = (open, permit);
+            tokio::spawn(super::tls::serve_connection(
+                tls,
+                app.clone(),
+                stream,
+                peer,
+                builder,
+                watcher,
+                guards,
+            ));
+            continue;
+        }
         let app = app.clone();
         let service = service_fn(move |req| {
             let app = app.clone();

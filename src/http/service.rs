@@ -72,10 +72,12 @@ async fn handle_in_span(
         return response;
     }
     let _in_flight = metrics.request_in_flight();
+    let origin = req.headers().get(header::ORIGIN).cloned();
     let (mut response, exchange) = match serve_rpc(&app, req, peer, &request_id).await {
         Ok(served) => served,
         Err(err) => (err.into_response(), Exchange::default()),
     };
+    app.cors_decorate(origin.as_ref(), &mut response);
     set_request_id(&mut response, &request_id);
     let status = response.status().as_u16();
     let response_bytes = response.body().size_hint().exact().unwrap_or(0) as usize;
@@ -135,9 +137,13 @@ async fn serve_rpc(
     if !app.options.is_rpc_path(req.uri().path()) {
         return Err(HttpError::NotFound);
     }
+    if let Some(preflight) = app.cors_preflight(req.method(), req.headers()) {
+        return Ok((preflight, Exchange::default()));
+    }
     if req.method() != Method::POST {
         return Err(HttpError::MethodNotAllowed);
     }
+    let principal = app.authenticate(req.headers())?;
     let codings = req.headers().get_all(header::CONTENT_ENCODING).iter();
     let gzipped = gzip::request_is_gzip(codings.map(|v| v.to_str().unwrap_or("unreadable")))
         .map_err(|_| HttpError::UnsupportedEncoding)?;
@@ -152,6 +158,7 @@ async fn serve_rpc(
         peer,
         headers: forwardable_headers(req.headers(), &app.options.forward_headers),
         deadline: None,
+        principal,
     };
     let declared = req
         .headers()
@@ -183,6 +190,9 @@ async fn serve_rpc(
     // The decoded call and its answer are made; the budget can go to the
     // next request while this answer is written out.
     drop(reservation);
+    if outcome.unauthenticated {
+        return Err(app.unauthenticated());
+    }
     let mut response = Response::new(Full::default());
     let headers = response.headers_mut();
     headers.insert(header::CONTENT_TYPE, TEXT_XML);

@@ -7,6 +7,8 @@ use http::{HeaderValue, Response, StatusCode, header};
 use http_body_util::Full;
 use thiserror::Error;
 
+use super::auth::AuthMode;
+
 /// A request refused at the HTTP layer.
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
 pub enum HttpError {
@@ -28,6 +30,10 @@ pub enum HttpError {
     UnsupportedEncoding,
     #[error("server is shutting down")]
     Draining,
+    /// Credentials missing, wrong or unreadable; the mode picks the
+    /// `WWW-Authenticate` challenge.
+    #[error("authentication required")]
+    Unauthorized(AuthMode),
 }
 
 impl HttpError {
@@ -40,6 +46,7 @@ impl HttpError {
             HttpError::BodyRead | HttpError::BadGzip => StatusCode::BAD_REQUEST,
             HttpError::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::Draining => StatusCode::SERVICE_UNAVAILABLE,
+            HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
         }
     }
 
@@ -63,6 +70,12 @@ impl HttpError {
             | HttpError::BodyRead
             | HttpError::Draining => {
                 headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+            }
+            HttpError::Unauthorized(mode) => {
+                headers.insert(
+                    header::WWW_AUTHENTICATE,
+                    HeaderValue::from_static(mode.challenge()),
+                );
             }
             HttpError::NotFound | HttpError::BadGzip => {}
         }

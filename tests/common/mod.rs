@@ -26,12 +26,17 @@ pub struct Gateway {
 impl Gateway {
     /// The embedded default config, plus `extra` TOML layered on top.
     pub fn start(extra: &str) -> Gateway {
+        Gateway::start_env(extra, &HashMap::new())
+    }
+
+    /// As [`Gateway::start`], with `${NAME}` values taken from `env`.
+    pub fn start_env(extra: &str, env: &HashMap<String, String>) -> Gateway {
         let dir =
             std::env::temp_dir().join(format!("xg-test-{}-{}", std::process::id(), rand_suffix()));
         std::fs::create_dir_all(&dir).unwrap();
         let file = dir.join("gateway.toml");
         std::fs::write(&file, extra).unwrap();
-        let cfg = Config::load(Some(&file), &HashMap::new()).expect("test config loads");
+        let cfg = Config::load(Some(&file), env).expect("test config loads");
         Gateway::from_config(cfg)
     }
 

@@ -1,0 +1,7 @@
+//! Fuzz target `gzip_decode_call`: see `check_gzip_decode_call` in fuzz/src/lib.rs.
+
+#![no_main]
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    xmlrpc_gateway_fuzz::check_gzip_decode_call(data);
+});
