@@ -223,9 +223,13 @@ impl Dispatcher {
             Ok(None) => return Err(CallError::NotFound(name.to_owned())),
             Err(_) => return Err(CallError::Internal("handler panicked".to_owned())),
         };
-        let guarded = AssertUnwindSafe(future)
+        let mut guarded = AssertUnwindSafe(future)
             .catch_unwind()
             .map(|r| r.unwrap_or_else(|_| Err(CallError::Internal("handler panicked".to_owned()))));
+        // Plain functions answer on the first poll: no timer for them.
+        if let std::task::Poll::Ready(result) = futures_util::poll!(&mut guarded) {
+            return result;
+        }
         match timeout.or(self.options.call_timeout) {
             Some(limit) => tokio::time::timeout(limit, guarded)
                 .await

@@ -1,7 +1,8 @@
 //! Request bodies: read into one buffer, bounded in size and time, and
 //! admitted against a process-wide budget of body bytes in flight, so that
 //! many large requests at once wait (their bytes stay in the kernel's socket
-//! buffers) instead of growing memory without bound.
+//! buffers) instead of growing memory without bound. A request holds its
+//! share until its answer has been written out.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -71,6 +72,24 @@ impl Reservation {
         drop(self.permit);
         budget.reserve(bytes).await
     }
+}
+
+/// Response bytes that keep `reservation` until the last reference to them
+/// is dropped (after hyper has written them out).
+pub fn held(payload: Vec<u8>, reservation: Reservation) -> Bytes {
+    struct Held {
+        payload: Vec<u8>,
+        _reservation: Reservation,
+    }
+    impl AsRef<[u8]> for Held {
+        fn as_ref(&self) -> &[u8] {
+            &self.payload
+        }
+    }
+    Bytes::from_owner(Held {
+        payload,
+        _reservation: reservation,
+    })
 }
 
 /// Reads a whole body: at most `limit` bytes, within `timeout`, with its

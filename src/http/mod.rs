@@ -3,8 +3,8 @@
 //! [`Gateway`](crate::gateway::Gateway).
 
 mod admin;
-mod body;
 mod auth;
+mod body;
 mod cors;
 mod gzip;
 mod request_id;

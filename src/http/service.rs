@@ -187,9 +187,6 @@ async fn serve_rpc(
         &raw
     };
     let outcome = app.gateway.handle(xml, &ctx).await;
-    // The decoded call and its answer are made; the budget can go to the
-    // next request while this answer is written out.
-    drop(reservation);
     if outcome.unauthenticated {
         return Err(app.unauthenticated());
     }
@@ -204,7 +201,9 @@ async fn serve_rpc(
     if response_gzip {
         headers.insert(header::CONTENT_ENCODING, GZIP);
     }
-    *response.body_mut() = Full::new(Bytes::from(payload));
+    // The budget is held until hyper has written the answer and dropped it:
+    // answers waiting for slow readers count against it too.
+    *response.body_mut() = Full::new(body::held(payload, reservation));
     *response.status_mut() = StatusCode::OK;
     let exchange = Exchange {
         method: outcome.method,
