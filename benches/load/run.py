@@ -218,7 +218,14 @@ def main():
             raise RuntimeError(f"{url}: wrong answer {str(got)[:200]!r}")
 
     try:
-        results["rss_idle_mb"] = round(gw.rss_mb(), 1)
+        # Idle: the embedded default config, and the bench config (two
+        # backends, each with its own HTTP client and connection pool).
+        idle_port = free_port()
+        idle = Proc([os.path.join(RELEASE, "xmlrpc-gateway"), "--listen", f"127.0.0.1:{idle_port}"], idle_port)
+        time.sleep(1)
+        results["rss_idle_mb"] = round(idle.rss_mb(), 1)
+        idle.stop()
+        results["rss_idle_backends_mb"] = round(gw.rss_mb(), 1)
         if "1" in only:
             floor = floor_for("add", response_body(5))
             for url in (gw_url, py_url, floor):
@@ -329,7 +336,8 @@ def summary(results):
     add("6 c=64: gateway / direct req/s", ratio("6 routed JSON-RPC c=64", "gateway", "direct"), ">= 0.5", lambda v: v >= 0.5)
     r7 = by.get(("7 multicall 50 x 20ms backend c=1", "gateway"))
     add("7: multicall p50 (ms)", r7["p50_us"] / 1000 if r7 else None, "< 30", lambda v: v < 30)
-    add("memory idle (MB RSS)", results.get("rss_idle_mb"), "< 15", lambda v: v < 15, "{:.1f}")
+    add("memory idle, default config (MB RSS)", results.get("rss_idle_mb"), "< 15", lambda v: v < 15, "{:.1f}")
+    add("memory idle, bench config with 2 backends (MB RSS)", results.get("rss_idle_backends_mb"), "< 15", lambda v: v < 15, "{:.1f}")
     add("memory, workload 2 at 256 conns (MB RSS)", results.get("rss_256_conns_echo_350kb_mb"), "< 64", lambda v: v < 64, "{:.1f}")
     table = ["| workload | target | req/s | p50 ms | p99 ms |", "|---|---|---|---|---|"]
     for r in results["rows"]:

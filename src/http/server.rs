@@ -15,6 +15,9 @@ use tokio::sync::Semaphore;
 use super::App;
 use super::service;
 
+/// The most a connection buffers from its socket (request head included).
+const READ_BUFFER_BYTES: usize = 64 << 10;
+
 /// Serves `listener` until `shutdown` resolves; then `/readyz` answers 503,
 /// the listener closes (new connections are refused), idle keep-alive
 /// connections close, and requests in flight get up to the drain timeout
@@ -30,6 +33,10 @@ pub async fn serve(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(app.options.header_read_timeout)
+        // Each connection's read buffer may grow to this (hyper's default is
+        // ~400 KiB): 64 KiB holds any sane request head, and bodies stream
+        // through it. With 10,000 connections this is what bounds memory.
+        .max_buf_size(READ_BUFFER_BYTES)
         .keep_alive(true);
     tokio::pin!(shutdown);
     loop {
