@@ -3,6 +3,7 @@
 //! loopback port, driven by Python's `xmlrpc.client`.
 
 mod backends_support;
+mod common;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};

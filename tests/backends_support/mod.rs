@@ -9,13 +9,10 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
-use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::oneshot;
 use xmlrpc_gateway::config::{self, Config};
-use xmlrpc_gateway::http::App;
-use xmlrpc_gateway::{Dispatcher, Server, ServerOptions, demo};
+use xmlrpc_gateway::{Dispatcher, demo};
 
 /// A loopback port nobody listens on (right now).
 pub fn free_port() -> u16 {
@@ -120,12 +117,7 @@ impl Drop for Service {
 
 /// A gateway from `toml` (layered over the embedded default, env `env`);
 /// stops on drop.
-pub struct TestGateway {
-    pub addr: SocketAddr,
-    pub app: Arc<App>,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
-}
+pub struct TestGateway(crate::common::Gateway);
 
 /// Reads `toml` as a config file layered over the embedded default.
 pub fn load_config(toml: &str, env: &HashMap<String, String>) -> Config {
@@ -159,75 +151,24 @@ impl TestGateway {
         TestGateway::start_env(toml, &HashMap::new())
     }
 
+    /// A gateway on `toml` layered over the embedded default.
     pub fn start_env(toml: &str, env: &HashMap<String, String>) -> TestGateway {
-        let cfg = load_config(toml, env);
-        let settings = cfg.settings().expect("test config is valid");
-        let table = config::build_table(&cfg, &demo::handlers()).expect("routes build");
-        let mut options = ServerOptions::from(&settings);
-        options.http.log_requests = false;
-        let (tx, rx) = std::sync::mpsc::channel();
-        let (stop_tx, stop_rx) = oneshot::channel::<()>();
-        let thread = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()
-                .unwrap();
-            rt.block_on(async move {
-                let server = Server::bind("127.0.0.1:0", table, options).await.unwrap();
-                tx.send((server.local_addr().unwrap(), server.app()))
-                    .unwrap();
-                server
-                    .run(async {
-                        let _ = stop_rx.await;
-                    })
-                    .await
-                    .unwrap();
-            });
-        });
-        let (addr, app) = rx
-            .recv_timeout(Duration::from_secs(10))
-            .expect("gateway starts");
-        TestGateway {
-            addr,
-            app,
-            stop: Some(stop_tx),
-            thread: Some(thread),
-        }
+        TestGateway(crate::common::Gateway::from_config(load_config(toml, env)))
     }
 
     pub fn url(&self) -> String {
-        format!("http://{}/RPC2", self.addr)
+        self.0.url("/RPC2")
     }
 }
 
-impl Drop for TestGateway {
-    fn drop(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
+impl std::ops::Deref for TestGateway {
+    type Target = crate::common::Gateway;
+    fn deref(&self) -> &Self::Target {
+        &self.0
     }
 }
 
-/// Runs a Python script with `URL` set; returns stdout (panics on failure).
-pub fn python(script: &str, url: &str) -> String {
-    let out = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .env("URL", url)
-        .output()
-        .expect("python3 runs");
-    assert!(
-        out.status.success(),
-        "python failed:\n--- stdout\n{}\n--- stderr\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
+pub use crate::common::python;
 
 /// The standard preamble of test scripts: a proxy `s` on `URL` and `call`,
 /// which prints a result or `FAULT code message`.

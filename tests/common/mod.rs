@@ -19,6 +19,8 @@ pub struct Gateway {
     pub addr: SocketAddr,
     /// The admin endpoints' own listener, when `[admin] listen` is set.
     pub admin_addr: Option<SocketAddr>,
+    /// The shared pipeline (to swap the dispatcher, as a reload does).
+    pub app: std::sync::Arc<xmlrpc_gateway::http::App>,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -56,7 +58,11 @@ impl Gateway {
             rt.block_on(async move {
                 let server = Server::bind("127.0.0.1:0", table, options).await.unwrap();
                 addr_tx
-                    .send((server.local_addr().unwrap(), server.admin_addr()))
+                    .send((
+                        server.local_addr().unwrap(),
+                        server.admin_addr(),
+                        server.app(),
+                    ))
                     .unwrap();
                 server
                     .run(async {
@@ -66,12 +72,13 @@ impl Gateway {
                     .unwrap();
             });
         });
-        let (addr, admin_addr) = addr_rx
+        let (addr, admin_addr, app) = addr_rx
             .recv_timeout(Duration::from_secs(10))
             .expect("server starts");
         Gateway {
             addr,
             admin_addr,
+            app,
             stop: Some(stop_tx),
             thread: Some(thread),
         }
