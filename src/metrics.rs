@@ -13,8 +13,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry,
-    TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
+    Registry, TextEncoder,
 };
 
 use crate::dispatch::{AuthFailure, Origin};
@@ -85,12 +85,15 @@ struct Families {
     http_requests: IntCounterVec,
     http_requests_in_flight: IntGauge,
     http_connections_open: IntGauge,
-    http_request_body_bytes: HistogramVec,
-    http_response_body_bytes: HistogramVec,
+    /// Label-less: resolved once, so recording is one atomic add.
+    http_request_body_bytes: Histogram,
+    /// Label-less: resolved once, so recording is one atomic add.
+    http_response_body_bytes: Histogram,
     http_gzip: IntCounterVec,
     calls: IntCounterVec,
     call_duration: HistogramVec,
-    multicall_size: HistogramVec,
+    /// Label-less: resolved once, so recording is one atomic add.
+    multicall_size: Histogram,
     backend_requests: IntCounterVec,
     backend_errors: IntCounterVec,
     backend_duration: HistogramVec,
@@ -169,14 +172,16 @@ impl Metrics {
                 "Size of XML-RPC request bodies as received (before gunzip).",
                 &[],
                 bytes.clone(),
-            ),
+            )
+            .with_label_values(&[] as &[&str]),
             http_response_body_bytes: histogram(
                 &r,
                 "http_response_body_bytes",
                 "Size of XML-RPC response bodies as sent (after gzip).",
                 &[],
                 bytes,
-            ),
+            )
+            .with_label_values(&[] as &[&str]),
             http_gzip: counter(
                 &r,
                 "http_gzip_total",
@@ -202,7 +207,8 @@ impl Metrics {
                 "Calls in one system.multicall.",
                 &[],
                 MULTICALL_BUCKETS.to_vec(),
-            ),
+            )
+            .with_label_values(&[] as &[&str]),
             backend_requests: counter(
                 &r,
                 "backend_requests_total",
@@ -325,12 +331,8 @@ impl Metrics {
         response_gzip: bool,
     ) {
         let f = &self.inner;
-        f.http_request_body_bytes
-            .with_label_values(&[] as &[&str])
-            .observe(request_bytes as f64);
-        f.http_response_body_bytes
-            .with_label_values(&[] as &[&str])
-            .observe(response_bytes as f64);
+        f.http_request_body_bytes.observe(request_bytes as f64);
+        f.http_response_body_bytes.observe(response_bytes as f64);
         if request_gzip {
             f.http_gzip.with_label_values(&["request"]).inc();
         }
@@ -356,10 +358,7 @@ impl Metrics {
 
     /// The size of one multicall.
     pub fn multicall(&self, calls: usize) {
-        self.inner
-            .multicall_size
-            .with_label_values(&[] as &[&str])
-            .observe(calls as f64);
+        self.inner.multicall_size.observe(calls as f64);
     }
 
     /// One finished backend call; `error` is `BackendError::kind()` (or
