@@ -91,69 +91,65 @@ impl Gateway {
             Ok(call) => call,
             Err(err) => {
                 tracing::debug!(request_id = %ctx.request_id, error = %err, "request did not decode");
-                return self.fault_outcome(None, None, fault::decode_fault(&err));
-            }
-        };
-        let entries = (call.name == system::MULTICALL)
-            .then(|| call.params.first().and_then(Value::as_array))
-            .flatten();
-        let multicall_size =
-            (call.name == system::MULTICALL).then(|| entries.map_or(0, <[Value]>::len));
-        let multicall_methods: Vec<String> = entries
-            .unwrap_or_default()
-            .iter()
-            .take(LOGGED_MULTICALL_NAMES)
-            .map(|entry| match entry {
-                Value::Struct(members) => match members.get("methodName") {
-                    Some(Value::String(name)) => name.clone(),
-                    _ => "-".to_owned(),
-                },
-                _ => "-".to_owned(),
-            })
-            .collect();
-        let dispatcher = self.dispatcher.load_full();
-        let result = dispatcher.call(&call.name, call.params, ctx).await;
-        let value = match result {
-            Ok(value) => value,
-            Err(err) => {
-                let fault = dispatcher.fault_for(&call.name, &err, ctx);
-                let mut outcome = self.fault_outcome(Some(call.name), multicall_size, fault);
-                outcome.multicall_methods = multicall_methods;
-                outcome.unauthenticated = matches!(err, CallError::Unauthenticated(_));
+                let mut outcome = Outcome::unanswered(&[]);
+                self.finish_fault(&mut outcome, fault::decode_fault(&err));
                 return outcome;
             }
         };
-        match xmlrpc::encode_response(&value, &self.encode) {
-            Ok(body) => Outcome {
-                body,
-                method: Some(call.name),
-                multicall_size,
-                multicall_methods,
-                fault_code: None,
-                unauthenticated: false,
+        let entries = (call.name == system::MULTICALL).then(|| {
+            call.params
+                .first()
+                .and_then(Value::as_array)
+                .unwrap_or_default()
+        });
+        let mut outcome = Outcome::unanswered(entries.unwrap_or_default());
+        outcome.multicall_size = entries.map(<[Value]>::len);
+        let name = call.name;
+        let dispatcher = self.dispatcher.load_full();
+        match dispatcher.call(&name, call.params, ctx).await {
+            Ok(value) => match xmlrpc::encode_response(&value, &self.encode) {
+                Ok(body) => outcome.body = body,
+                Err(err) => {
+                    tracing::warn!(request_id = %ctx.request_id, method = %name, error = %err, "result did not encode");
+                    self.finish_fault(&mut outcome, fault::encode_fault(&name, &err));
+                }
             },
             Err(err) => {
-                tracing::warn!(request_id = %ctx.request_id, method = %call.name, error = %err, "result did not encode");
-                let fault = fault::encode_fault(&call.name, &err);
-                let mut outcome = self.fault_outcome(Some(call.name), multicall_size, fault);
-                outcome.multicall_methods = multicall_methods;
-                outcome
+                outcome.unauthenticated = matches!(err, CallError::Unauthenticated(_));
+                self.finish_fault(&mut outcome, dispatcher.fault_for(&name, &err, ctx));
             }
         }
+        outcome.method = Some(name);
+        outcome
     }
 
-    fn fault_outcome(
-        &self,
-        method: Option<String>,
-        multicall_size: Option<usize>,
-        fault: Fault,
-    ) -> Outcome {
+    /// Makes `outcome` answer with `fault`.
+    fn finish_fault(&self, outcome: &mut Outcome, fault: Fault) {
+        outcome.body = xmlrpc::encode_fault(&fault, &self.encode);
+        outcome.fault_code = Some(fault.code);
+    }
+}
+
+impl Outcome {
+    /// An outcome with no answer yet; for a multicall, the first entries'
+    /// method names (for the access log).
+    fn unanswered(entries: &[Value]) -> Outcome {
+        let multicall_methods = entries
+            .iter()
+            .take(LOGGED_MULTICALL_NAMES)
+            .map(
+                |entry| match entry.as_struct().and_then(|m| m.get("methodName")) {
+                    Some(Value::String(name)) => name.clone(),
+                    _ => "-".to_owned(),
+                },
+            )
+            .collect();
         Outcome {
-            body: xmlrpc::encode_fault(&fault, &self.encode),
-            method,
-            multicall_size,
-            multicall_methods: Vec::new(),
-            fault_code: Some(fault.code),
+            body: Vec::new(),
+            method: None,
+            multicall_size: None,
+            multicall_methods,
+            fault_code: None,
             unauthenticated: false,
         }
     }

@@ -1,12 +1,10 @@
 //! What a call knows about the request it came in: peer, request id, the
-//! client headers a route may forward, its deadline, and who the caller
+//! client headers a route may forward, and who the caller
 //! authenticated as (with the policies that decide what an anonymous caller
 //! may call).
 
 use std::net::SocketAddr;
 use std::sync::Arc;
-
-use tokio::time::Instant;
 
 /// Request-scoped facts handed to every handler and backend. Cheap to clone.
 #[derive(Clone, Debug, Default)]
@@ -17,8 +15,6 @@ pub struct CallContext {
     pub peer: Option<SocketAddr>,
     /// Client headers, lower-cased names, that backends may forward.
     pub headers: Arc<Vec<(String, String)>>,
-    /// When the call must be answered by; `None` means no limit.
-    pub deadline: Option<Instant>,
     /// Who the HTTP edge authenticated (a Basic user name, `token:N` for a
     /// bearer token, CGI's `REMOTE_USER`); `None` for an anonymous caller.
     pub principal: Option<Arc<str>>,

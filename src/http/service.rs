@@ -157,7 +157,6 @@ async fn serve_rpc(
         request_id: request_id.clone(),
         peer,
         headers: forwardable_headers(req.headers(), &app.options.forward_headers),
-        deadline: None,
         principal,
     };
     let declared = req
