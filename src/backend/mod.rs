@@ -215,8 +215,12 @@ impl Endpoint {
             .collect();
         forward.sort();
         forward.dedup();
-        let http = client::client_builder(cfg.max_concurrency)
-            .connect_timeout(cfg.connect_timeout)
+        let mut builder =
+            client::client_builder(cfg.max_concurrency).connect_timeout(cfg.connect_timeout);
+        if url.scheme() == "http" {
+            builder = builder.tls_backend_preconfigured(client::plain_http_tls());
+        }
+        let http = builder
             .build()
             .map_err(|e| format!("cannot build an HTTP client: {e}"))?;
         Ok(Endpoint {
