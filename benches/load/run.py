@@ -5,8 +5,8 @@ Targets: the gateway (release build), CPython's SimpleXMLRPCServer with
 ThreadingMixIn (cpython_server.py), the hyper floor (examples/hyper_floor.rs:
 fixed right answer, no parsing), and for routed calls the JSON-RPC demo
 backend called directly. Every workload is checked for a correct answer
-before it is timed. Server pinned to CPU 0 (with its backend, if any), wrk to
-CPU 1.
+before it is timed. The target under test pinned to CPU 0; wrk and the
+backends behind the gateway to CPU 1.
 
 Usage: python3 benches/load/run.py [--duration 5] [--only 1,2] [--out bench-results]
 Writes bench-results/load.json and prints a markdown table.
@@ -18,6 +18,7 @@ import gzip
 import json
 import os
 import random
+import shutil
 import socket
 import subprocess
 import sys
@@ -130,7 +131,7 @@ def build():
     subprocess.run(["cargo", "build", "--release", "--quiet", "--bins", "--example", "hyper_floor"], cwd=ROOT, check=True)
 
 
-def gateway_config(backend_port, slow_port):
+def gateway_config(backend_port, direct_port, slow_port):
     return f"""
 [server]
 log_requests = false
@@ -139,6 +140,10 @@ multicall_concurrency = 64
 [backends.fast]
 kind = "jsonrpc"
 url = "http://127.0.0.1:{backend_port}/rpc"
+max_concurrency = 256
+[backends.local]
+kind = "jsonrpc"
+url = "http://127.0.0.1:{direct_port}/rpc"
 max_concurrency = 256
 [backends.slow]
 kind = "jsonrpc"
@@ -160,6 +165,10 @@ handler = "echo"
 method = "math.*"
 backend = "fast"
 [[routes]]
+method = "local.*"
+backend = "local"
+strip_prefix = true
+[[routes]]
 method = "slow.*"
 backend = "slow"
 strip_prefix = true
@@ -173,6 +182,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(ROOT, "bench-results"))
     args = ap.parse_args()
     only = set(args.only.split(","))
+    if shutil.which("wrk") is None:
+        sys.exit("run.py needs wrk: apt-get install wrk (Debian's package)")
     d = args.duration
     build()
     os.makedirs(args.out, exist_ok=True)
@@ -182,7 +193,7 @@ def main():
     def row(workload, target, r, **extra):
         entry = {"workload": workload, "target": target, **r, **extra}
         results["rows"].append(entry)
-        print(f"  {workload:<34} {target:<10} {r.get('rps', 0):>10.0f} req/s  p50 {r.get('p50_us', 0) / 1000:.3f} ms  p99 {r.get('p99_us', 0) / 1000:.3f} ms", flush=True)
+        print(f"  {workload:<34} {target:<26} {r.get('rps', 0):>10.0f} req/s  p50 {r.get('p50_us', 0) / 1000:.3f} ms  p99 {r.get('p99_us', 0) / 1000:.3f} ms", flush=True)
 
     add_body = call_body("add", [2, 3])
     big = big_value()
@@ -191,12 +202,17 @@ def main():
     echo_20k = call_body("echo", [["twenty kilobytes of text " * 8] * 100])
     list_body = call_body("system.listMethods", [])
 
-    backend_port, slow_port = free_port(), free_port()
-    backend = Proc([os.path.join(RELEASE, "demo-backend"), "--listen", f"127.0.0.1:{backend_port}"], backend_port)
+    # The target under test has CPU 0 to itself; everything else (wrk, and
+    # the backends behind the gateway) runs on CPU 1. So workload 6 starts
+    # the JSON-RPC backend twice: on CPU 1 behind the gateway, and on CPU 0
+    # when it is the target called directly.
+    backend_port, direct_port, slow_port = free_port(), free_port(), free_port()
+    backend = Proc([os.path.join(RELEASE, "demo-backend"), "--listen", f"127.0.0.1:{backend_port}"], backend_port, cpu=LOAD_CPU)
+    direct = Proc([os.path.join(RELEASE, "demo-backend"), "--listen", f"127.0.0.1:{direct_port}"], direct_port)
     slow = Proc([os.path.join(RELEASE, "demo-backend"), "--listen", f"127.0.0.1:{slow_port}", "--delay", "20ms"], slow_port, cpu=LOAD_CPU)
     cfg = os.path.join(tmp, "gateway.toml")
     with open(cfg, "w") as f:
-        f.write(gateway_config(backend_port, slow_port))
+        f.write(gateway_config(backend_port, direct_port, slow_port))
     gw_port = free_port()
     gw = Proc([os.path.join(RELEASE, "xmlrpc-gateway"), "--config", cfg, "--listen", f"127.0.0.1:{gw_port}"], gw_port)
     py_port = free_port()
@@ -218,7 +234,7 @@ def main():
             raise RuntimeError(f"{url}: wrong answer {str(got)[:200]!r}")
 
     try:
-        # Idle: the embedded default config, and the bench config (two
+        # Idle: the embedded default config, and the bench config (three
         # backends, each with its own HTTP client and connection pool).
         idle_port = free_port()
         idle = Proc([os.path.join(RELEASE, "xmlrpc-gateway"), "--listen", f"127.0.0.1:{idle_port}"], idle_port)
@@ -261,7 +277,7 @@ def main():
                 row("5 system.listMethods c=16", target, wrk(url, list_body, 16, d))
         if "6" in only:
             direct_body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "math.add", "params": [2, 3]}).encode()
-            direct_url = f"http://127.0.0.1:{backend_port}/rpc"
+            direct_url = f"http://127.0.0.1:{direct_port}/rpc"
             got = json.loads(post(direct_url, direct_body, ctype="application/json"))
             assert got["result"] == 5, got
             routed = call_body("math.add", [2, 3])
@@ -269,6 +285,13 @@ def main():
             for conns in (1, 64):
                 row(f"6 routed JSON-RPC c={conns}", "gateway", wrk(gw_url, routed, conns, d))
                 row(f"6 routed JSON-RPC c={conns}", "direct", wrk(direct_url, direct_body, conns, d, ctype="application/json"))
+            # For comparison: the backend sharing CPU 0 with the gateway
+            # (what a co-located sidecar would see), through a route to the
+            # CPU 0 backend.
+            shared = call_body("local.math.add", [2, 3])
+            check(gw_url, shared, 5)
+            for conns in (1, 64):
+                row(f"6 routed JSON-RPC c={conns}", "gateway, backend on CPU 0", wrk(gw_url, shared, conns, d))
         if "7" in only:
             body = call_body("system.multicall", [[{"methodName": "slow.math.add", "params": [i, 1]} for i in range(50)]])
             check(gw_url, body, [[i + 1] for i in range(50)])
@@ -291,7 +314,7 @@ def main():
             row("mem echo 350KB c=256", "gateway", r, rss_peak_mb=round(peak[0], 1))
             results["rss_after_mb"] = round(gw.rss_mb(), 1)
     finally:
-        for p in [gw, py, backend, slow, *floors.values()]:
+        for p in [gw, py, backend, direct, slow, *floors.values()]:
             p.stop()
     with open(os.path.join(args.out, "load.json"), "w") as f:
         json.dump(results, f, indent=2)
@@ -334,10 +357,13 @@ def summary(results):
     g1, d1 = by.get(("6 routed JSON-RPC c=1", "gateway")), by.get(("6 routed JSON-RPC c=1", "direct"))
     add("6 c=1: added median latency (us)", (g1["p50_us"] - d1["p50_us"]) if g1 and d1 else None, "<= 100", lambda v: v <= 100, "{:.0f}")
     add("6 c=64: gateway / direct req/s", ratio("6 routed JSON-RPC c=64", "gateway", "direct"), ">= 0.5", lambda v: v >= 0.5)
+    s1 = by.get(("6 routed JSON-RPC c=1", "gateway, backend on CPU 0"))
+    add("6 c=1, backend on CPU 0: added median latency (us)", (s1["p50_us"] - d1["p50_us"]) if s1 and d1 else None, "<= 100", lambda v: v <= 100, "{:.0f}")
+    add("6 c=64, backend on CPU 0: gateway / direct req/s", ratio("6 routed JSON-RPC c=64", "gateway, backend on CPU 0", "direct"), ">= 0.5", lambda v: v >= 0.5)
     r7 = by.get(("7 multicall 50 x 20ms backend c=1", "gateway"))
     add("7: multicall p50 (ms)", r7["p50_us"] / 1000 if r7 else None, "< 30", lambda v: v < 30)
     add("memory idle, default config (MB RSS)", results.get("rss_idle_mb"), "< 15", lambda v: v < 15, "{:.1f}")
-    add("memory idle, bench config with 2 backends (MB RSS)", results.get("rss_idle_backends_mb"), "< 15", lambda v: v < 15, "{:.1f}")
+    add("memory idle, bench config with 3 backends (MB RSS)", results.get("rss_idle_backends_mb"), "< 15", lambda v: v < 15, "{:.1f}")
     add("memory, workload 2 at 256 conns (MB RSS)", results.get("rss_256_conns_echo_350kb_mb"), "< 64", lambda v: v < 64, "{:.1f}")
     table = ["| workload | target | req/s | p50 ms | p99 ms |", "|---|---|---|---|---|"]
     for r in results["rows"]:
