@@ -272,6 +272,34 @@ call("users.lookup", 1, 2)          # more params than names
 }
 
 #[test]
+fn backend_redirects_are_not_followed() {
+    let demo = Service::demo(&[]);
+    let legacy = Service::legacy_python();
+    let redirector = Service::redirector(&demo.url("/rpc"));
+    let extra = format!(
+        r#"
+[backends.moved]
+kind = "jsonrpc"
+url = "{moved}"
+
+[[routes]]
+method = "moved.*"
+backend = "moved"
+strip_prefix = true
+"#,
+        moved = redirector.url("/rpc"),
+    );
+    let gw = TestGateway::start(&routes_config(&demo, &legacy, &extra));
+    // Followed, the 307 would reach the demo backend and answer 5.
+    let out = python(&script(r#"call("moved.math.add", 2, 3)"#), &gw.url());
+    assert_eq!(
+        out.trim(),
+        "FAULT -32303 moved.math.add: backend answered 307",
+        "{out}"
+    );
+}
+
+#[test]
 fn circuit_opens_then_recovers() {
     let demo = Service::demo(&[]);
     let legacy = Service::legacy_python();

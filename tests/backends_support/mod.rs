@@ -99,6 +99,30 @@ s.serve_forever()
         Service::spawn(cmd)
     }
 
+    /// A server answering every POST with `307 Temporary Redirect` to
+    /// `location` (a redirect a client following it would resend as a POST).
+    pub fn redirector(location: &str) -> Service {
+        let script = r#"
+import sys
+from http.server import BaseHTTPRequestHandler, HTTPServer
+class H(BaseHTTPRequestHandler):
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.send_response(307)
+        self.send_header("Location", sys.argv[1])
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+s = HTTPServer(("127.0.0.1", 0), H)
+print("listening on 127.0.0.1:%d" % s.server_address[1], flush=True)
+s.serve_forever()
+"#;
+        let mut cmd = Command::new("python3");
+        cmd.arg("-c").arg(script).arg(location);
+        Service::spawn(cmd)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{}", self.addr, path)
     }
