@@ -19,8 +19,7 @@ pub const MAX_RESPONSE_BYTES: usize = 64 << 20;
 /// The settings every outbound client shares. TLS uses rustls with the ring
 /// provider. Redirects are not followed (a backend's 3xx is a bad status:
 /// following one would turn a POST into a GET), and reqwest's own retry
-/// layer is off (retries are ours, per route, in [`send`]); both also take
-/// per-request work off the hot path.
+/// layer is off (retries are ours, per route, in [`send`]).
 pub fn client_builder(max_idle_per_host: usize) -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut headers = HeaderMap::new();
@@ -41,8 +40,9 @@ pub fn client_builder(max_idle_per_host: usize) -> reqwest::ClientBuilder {
 /// The TLS settings for a client whose backend URL is plain `http`: no
 /// root certificates at all. Such a client never makes a TLS connection
 /// (redirects are not followed), and skipping the system's root store keeps
-/// about 3.5 MB of certificates out of memory when no backend uses https. A
-/// TLS handshake through it would fail verification, never pass unchecked.
+/// its certificates out of memory when no backend uses https (1.2 MB of
+/// idle RSS, measured). A TLS handshake through it would fail verification,
+/// never pass unchecked.
 pub fn plain_http_tls() -> rustls::ClientConfig {
     let _ = rustls::crypto::ring::default_provider().install_default();
     rustls::ClientConfig::builder()
