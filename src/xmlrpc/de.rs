@@ -42,14 +42,14 @@ impl Default for Limits {
 /// Decodes a `<methodCall>`.
 pub fn decode_call(input: &[u8], limits: &Limits) -> Result<MethodCall, DecodeError> {
     let prepared = prepare(input)?;
-    let mut parser = Parser::new(&prepared.text, limits);
+    let mut parser = Parser::new(&prepared.text, prepared.has_cr, limits);
     parser.call().map_err(|e| prepared.relocate(e))
 }
 
 /// Decodes a `<methodResponse>`: `Ok(Ok(value))`, `Ok(Err(fault))`, or an error.
 pub fn decode_response(input: &[u8], limits: &Limits) -> Result<MethodResponse, DecodeError> {
     let prepared = prepare(input)?;
-    let mut parser = Parser::new(&prepared.text, limits);
+    let mut parser = Parser::new(&prepared.text, prepared.has_cr, limits);
     parser.response().map_err(|e| prepared.relocate(e))
 }
 
@@ -79,9 +79,9 @@ struct Parser<'a> {
 }
 
 impl<'a> Parser<'a> {
-    fn new(text: &'a str, limits: &Limits) -> Self {
+    fn new(text: &'a str, has_cr: bool, limits: &Limits) -> Self {
         Parser {
-            lexer: Lexer::new(text, limits),
+            lexer: Lexer::new(text, has_cr, limits),
             max_depth: limits.max_depth,
         }
     }
@@ -220,13 +220,13 @@ impl<'a> Parser<'a> {
     /// returned; a container is pushed on `stack` and `None` returned.
     fn value_content(&mut self, stack: &mut Vec<Frame>) -> Parsed<Option<Value>> {
         let tag = match self.lexer.next_token()? {
-            Token::Close => return Ok(Some(Value::String(String::new()))),
+            Token::Close => return Ok(Some(Value::String(self.lexer.gap().into_owned()))),
             Token::Open(tag) => tag,
-            Token::Text(text) => match self.lexer.next_token()? {
-                Token::Close => return Ok(Some(Value::String(text.into_owned()))),
-                Token::Open(tag) if is_xml_whitespace(&text) => tag,
-                Token::Open(_) => return Err(self.structure("text mixed with a typed value")),
-                Token::Text(_) | Token::Eof => return Err(self.unclosed()),
+            Token::Text(first) => match self.text_run(first)? {
+                (text, Token::Close) => return Ok(Some(Value::String(text.into_owned()))),
+                (text, Token::Open(tag)) if is_xml_whitespace(&text) => tag,
+                (_, Token::Open(_)) => return Err(self.structure("text mixed with a typed value")),
+                (_, Token::Text(_) | Token::Eof) => return Err(self.unclosed()),
             },
             Token::Eof => return Err(self.unclosed()),
         };
@@ -378,14 +378,37 @@ impl<'a> Parser<'a> {
     /// end tag; empty when there is none. Child elements are an error.
     fn text_content(&mut self) -> Parsed<Cow<'a, str>> {
         match self.lexer.next_token()? {
-            Token::Close => Ok(Cow::Borrowed("")),
-            Token::Text(text) => match self.lexer.next_token()? {
-                Token::Close => Ok(text),
-                Token::Open(tag) => Err(self.unexpected(tag)),
-                Token::Text(_) | Token::Eof => Err(self.unclosed()),
+            Token::Close => Ok(self.lexer.gap()),
+            Token::Text(first) => match self.text_run(first)? {
+                (text, Token::Close) => Ok(text),
+                (_, Token::Open(tag)) => Err(self.unexpected(tag)),
+                (_, Token::Text(_) | Token::Eof) => Err(self.unclosed()),
             },
             Token::Open(tag) => Err(self.unexpected(tag)),
             Token::Eof => Err(self.unclosed()),
+        }
+    }
+
+    /// `first` joined with the text pieces right after it (a text node,
+    /// CDATA and references make one run) and the whitespace before the
+    /// end tag, and the token that ended it.
+    #[inline]
+    fn text_run(&mut self, first: Cow<'a, str>) -> Parsed<(Cow<'a, str>, Token<'a>)> {
+        let start = self.lexer.token_start();
+        let mut run = first;
+        loop {
+            match self.lexer.next_token()? {
+                Token::Text(piece) => self.lexer.append(&mut run, piece, start)?,
+                Token::Close => {
+                    // Whitespace between the last piece and the end tag.
+                    let gap = self.lexer.gap();
+                    if !gap.is_empty() {
+                        self.lexer.append(&mut run, gap, start)?;
+                    }
+                    return Ok((run, Token::Close));
+                }
+                end => return Ok((run, end)),
+            }
         }
     }
 

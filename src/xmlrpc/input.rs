@@ -17,6 +17,8 @@ pub(crate) struct Prepared<'a> {
     charset: Charset,
     /// Bytes dropped from the front of the input (a BOM).
     base: usize,
+    /// Whether `text` holds a raw `\r` (line ends then need normalizing).
+    pub has_cr: bool,
 }
 
 impl Prepared<'_> {
@@ -64,12 +66,13 @@ pub(crate) fn prepare(input: &[u8]) -> Result<Prepared<'_>, DecodeError> {
         };
         error(base + bad.0, DecodeErrorKind::InvalidChar(detail))
     })?;
-    let prepared = Prepared {
+    let mut prepared = Prepared {
         text,
         charset,
         base,
+        has_cr: false,
     };
-    check_chars(prepared.text.as_bytes()).map_err(|(offset, detail)| {
+    prepared.has_cr = check_chars(prepared.text.as_bytes()).map_err(|(offset, detail)| {
         error(
             prepared.input_offset(offset),
             DecodeErrorKind::InvalidChar(detail),
@@ -118,12 +121,15 @@ fn trim_start(bytes: &[u8]) -> &[u8] {
 
 /// Checks UTF-8 `text` holds only XML 1.0 characters: no C0 control other
 /// than tab, LF and CR, and no U+FFFE or U+FFFF (surrogates cannot occur in
-/// valid UTF-8). Returns the offset of the first offender.
-fn check_chars(text: &[u8]) -> Result<(), (usize, String)> {
+/// valid UTF-8). Returns whether it holds a `\r`, or the offset of the
+/// first offender.
+fn check_chars(text: &[u8]) -> Result<bool, (usize, String)> {
     const CHUNK: usize = 64;
+    let mut has_cr = false;
     for (index, chunk) in text.chunks(CHUNK).enumerate() {
-        // Branch-free test first so the common case vectorizes.
+        // Branch-free tests first so the common case vectorizes.
         let suspicious = chunk.iter().fold(false, |acc, &b| acc | is_suspicious(b));
+        has_cr |= chunk.iter().fold(false, |acc, &b| acc | (b == b'\r'));
         if suspicious {
             let start = index * CHUNK;
             for (i, &b) in chunk.iter().enumerate() {
@@ -133,7 +139,7 @@ fn check_chars(text: &[u8]) -> Result<(), (usize, String)> {
             }
         }
     }
-    Ok(())
+    Ok(has_cr)
 }
 
 #[inline]
@@ -177,10 +183,11 @@ mod tests {
 
     #[test]
     fn rejects_forbidden_characters() {
-        assert_eq!(check_chars(b"ok\t\r\n").map_err(|e| e.0), Ok(()));
+        assert_eq!(check_chars(b"ok\t\r\n").map_err(|e| e.0), Ok(true));
+        assert_eq!(check_chars(b"ok\t\n").map_err(|e| e.0), Ok(false));
         assert_eq!(check_chars(b"a\x01").map_err(|e| e.0), Err(1));
         assert_eq!(check_chars(b"ab\xEF\xBF\xBE").map_err(|e| e.0), Err(2));
-        assert_eq!(check_chars(b"\xEF\xBF\xBD").map_err(|e| e.0), Ok(()));
+        assert_eq!(check_chars(b"\xEF\xBF\xBD").map_err(|e| e.0), Ok(false));
         let mut long = vec![b'x'; 200];
         long[150] = 0;
         assert_eq!(check_chars(&long).map_err(|e| e.0), Err(150));

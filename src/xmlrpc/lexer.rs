@@ -1,10 +1,17 @@
 //! The decoder's tokenizer: turns quick-xml events into XML-RPC tokens
-//! (known element opened, element closed, merged text, end of input).
+//! (known element opened, element closed, a piece of text, end of input).
 //!
 //! It owns everything that is about XML rather than XML-RPC: the prolog and
 //! epilogue, rejecting DOCTYPE, resolving entity and character references,
-//! stitching text, CDATA and references together, line-end normalization,
-//! refusing attributes, and the element-count and text-size limits.
+//! joining text, CDATA and references into runs ([`Lexer::append`]),
+//! line-end normalization, refusing attributes, and the element-count and
+//! text-size limits.
+//!
+//! The reader is set to skip whitespace before text and markup, so the
+//! whitespace between tags (a third of the events in a document Python
+//! wrote) costs no event. Where whitespace is character data it is taken
+//! back from the document: a text node is sliced from where the previous
+//! event ended, and [`Lexer::gap`] gives what was skipped before a tag.
 
 use std::borrow::Cow;
 
@@ -46,34 +53,38 @@ pub(crate) enum Tag {
 }
 
 impl Tag {
-    /// Looks up a local name (namespace prefix already stripped).
+    /// Looks up a local name (namespace prefix already stripped). Byte
+    /// patterns, not byte-string ones: they compile to a decision tree
+    /// over the bytes instead of a `memcmp` call per candidate.
+    #[inline]
+    #[rustfmt::skip]
     fn from_local_name(name: &[u8]) -> Option<Tag> {
         Some(match name {
-            b"methodCall" => Tag::MethodCall,
-            b"methodResponse" => Tag::MethodResponse,
-            b"methodName" => Tag::MethodName,
-            b"params" => Tag::Params,
-            b"param" => Tag::Param,
-            b"fault" => Tag::Fault,
-            b"value" => Tag::Value,
-            b"array" => Tag::Array,
-            b"data" => Tag::Data,
-            b"struct" => Tag::Struct,
-            b"member" => Tag::Member,
-            b"name" => Tag::Name,
-            b"int" => Tag::Int,
-            b"i4" => Tag::I4,
-            b"i8" => Tag::I8,
-            b"i1" => Tag::I1,
-            b"i2" => Tag::I2,
-            b"biginteger" => Tag::BigInteger,
-            b"boolean" => Tag::Boolean,
-            b"string" => Tag::String,
-            b"double" => Tag::Double,
-            b"float" => Tag::Float,
-            b"dateTime.iso8601" => Tag::DateTime,
-            b"base64" => Tag::Base64,
-            b"nil" => Tag::Nil,
+            [b'm', b'e', b't', b'h', b'o', b'd', b'C', b'a', b'l', b'l'] => Tag::MethodCall,
+            [b'm', b'e', b't', b'h', b'o', b'd', b'R', b'e', b's', b'p', b'o', b'n', b's', b'e'] => Tag::MethodResponse,
+            [b'm', b'e', b't', b'h', b'o', b'd', b'N', b'a', b'm', b'e'] => Tag::MethodName,
+            [b'p', b'a', b'r', b'a', b'm', b's'] => Tag::Params,
+            [b'p', b'a', b'r', b'a', b'm'] => Tag::Param,
+            [b'f', b'a', b'u', b'l', b't'] => Tag::Fault,
+            [b'v', b'a', b'l', b'u', b'e'] => Tag::Value,
+            [b'a', b'r', b'r', b'a', b'y'] => Tag::Array,
+            [b'd', b'a', b't', b'a'] => Tag::Data,
+            [b's', b't', b'r', b'u', b'c', b't'] => Tag::Struct,
+            [b'm', b'e', b'm', b'b', b'e', b'r'] => Tag::Member,
+            [b'n', b'a', b'm', b'e'] => Tag::Name,
+            [b'i', b'n', b't'] => Tag::Int,
+            [b'i', b'4'] => Tag::I4,
+            [b'i', b'8'] => Tag::I8,
+            [b'i', b'1'] => Tag::I1,
+            [b'i', b'2'] => Tag::I2,
+            [b'b', b'i', b'g', b'i', b'n', b't', b'e', b'g', b'e', b'r'] => Tag::BigInteger,
+            [b'b', b'o', b'o', b'l', b'e', b'a', b'n'] => Tag::Boolean,
+            [b's', b't', b'r', b'i', b'n', b'g'] => Tag::String,
+            [b'd', b'o', b'u', b'b', b'l', b'e'] => Tag::Double,
+            [b'f', b'l', b'o', b'a', b't'] => Tag::Float,
+            [b'd', b'a', b't', b'e', b'T', b'i', b'm', b'e', b'.', b'i', b's', b'o', b'8', b'6', b'0', b'1'] => Tag::DateTime,
+            [b'b', b'a', b's', b'e', b'6', b'4'] => Tag::Base64,
+            [b'n', b'i', b'l'] => Tag::Nil,
             _ => return None,
         })
     }
@@ -117,20 +128,12 @@ pub(crate) enum Token<'a> {
     Open(Tag),
     /// The end tag of the innermost open element (names already matched).
     Close,
-    /// All character data up to the next tag: text, CDATA and references,
-    /// concatenated, with line ends normalized.
+    /// One piece of character data inside the root element: a text node,
+    /// a CDATA section or a resolved reference, with line ends normalized.
+    /// Adjacent pieces belong to one text run; [`Lexer::append`] joins them.
     Text(Cow<'a, str>),
     /// End of input.
     Eof,
-}
-
-/// What one quick-xml event amounts to.
-enum Step<'a> {
-    Token(Token<'a>),
-    /// Character data to add to the current text run.
-    Piece(Cow<'a, str>),
-    /// A comment, a processing instruction or the XML declaration.
-    Skip,
 }
 
 pub(crate) struct Lexer<'a> {
@@ -140,41 +143,63 @@ pub(crate) struct Lexer<'a> {
     doc: &'a str,
     /// Whether the document holds any raw `\r` needing line-end handling.
     has_cr: bool,
-    /// The token that ended a text run, with its start offset.
-    peeked: Option<(Token<'a>, usize)>,
     /// Open elements.
     depth: usize,
+    /// An empty-element tag was returned as `Open`; its `Close` is next.
+    empty_open: bool,
+    /// Whether the last token was `Text` (else whitespace the reader
+    /// skipped may lie at `token_start`, before the token's markup).
+    at_text: bool,
     root_closed: bool,
     elements: usize,
     limits: Limits,
     /// Offset of the start of the last token returned.
     token_start: usize,
+    /// Where whitespace the reader skipped before the last token starts
+    /// (`usize::MAX`: none can, the token is the end of an empty tag).
+    gap_at: usize,
 }
 
 impl<'a> Lexer<'a> {
-    /// A lexer over UTF-8 text that [`super::input::prepare`] has checked.
-    pub fn new(doc: &'a str, limits: &Limits) -> Self {
+    /// A lexer over UTF-8 text that [`super::input::prepare`] has checked
+    /// (`has_cr`: whether it holds a raw `\r`).
+    pub fn new(doc: &'a str, has_cr: bool, limits: &Limits) -> Self {
         let mut reader = Reader::from_reader(doc.as_bytes());
         let config = reader.config_mut();
-        config.expand_empty_elements = true;
         config.check_end_names = true;
         config.trim_text(false);
+        // See the module doc: skipped whitespace is taken back where it is
+        // character data (`text_node`, `gap`).
+        config.trim_text_start = true;
         Lexer {
             reader,
             doc,
-            has_cr: doc.contains('\r'),
-            peeked: None,
+            has_cr,
             depth: 0,
+            empty_open: false,
+            at_text: false,
             root_closed: false,
             elements: 0,
             limits: *limits,
             token_start: 0,
+            gap_at: 0,
         }
     }
 
     /// An error of `kind` at the start of the last token.
     pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
-        self.error_at(self.token_start, kind)
+        let at = match self.at_text {
+            true => self.token_start,
+            false => self.markup_start(self.token_start),
+        };
+        self.error_at(at, kind)
+    }
+
+    /// Where the markup of an event read from `start` begins: past the
+    /// whitespace the reader skipped.
+    fn markup_start(&self, start: usize) -> usize {
+        let rest = self.doc.as_bytes().get(start..).unwrap_or_default();
+        start + whitespace_len(rest)
     }
 
     fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
@@ -183,64 +208,124 @@ impl<'a> Lexer<'a> {
 
     /// The offset where the next token starts.
     pub fn position(&self) -> usize {
-        match &self.peeked {
-            Some((_, start)) => *start,
-            None => offset(self.reader.buffer_position()),
-        }
+        offset(self.reader.buffer_position())
+    }
+
+    /// The offset where the last token returned started.
+    pub fn token_start(&self) -> usize {
+        self.token_start
     }
 
     /// The next token. Comments, processing instructions, the XML
-    /// declaration and whitespace outside the root element are skipped.
+    /// declaration and whitespace outside the root element are skipped;
+    /// other text outside it is an error.
+    #[inline(always)]
     pub fn next_token(&mut self) -> Result<Token<'a>, DecodeError> {
-        if let Some((token, start)) = self.peeked.take() {
-            self.token_start = start;
-            return Ok(token);
+        if self.empty_open {
+            self.empty_open = false;
+            self.at_text = false;
+            self.gap_at = usize::MAX;
+            self.close();
+            return Ok(Token::Close);
         }
-        // A text run: its pieces, where it started, and whether it is
-        // inside the root element.
-        let mut text: Option<(Cow<'a, str>, usize, bool)> = None;
         loop {
-            let (step, start) = self.step()?;
-            match (step, &mut text) {
-                (Step::Skip, _) => {}
-                (Step::Piece(piece), None) => text = Some((piece, start, self.depth > 0)),
-                (Step::Piece(piece), Some((run, _, _))) => {
-                    if run.is_empty() {
-                        *run = piece;
-                    } else {
-                        if let Cow::Borrowed(first) = run {
-                            // Text with references usually has several more
-                            // pieces: start with room for them.
-                            let mut owned =
-                                String::with_capacity(2 * (first.len() + piece.len()) + 16);
-                            owned.push_str(first);
-                            *run = Cow::Owned(owned);
-                        }
-                        run.to_mut().push_str(&piece);
-                    }
-                    self.check_text_size(run, start)?;
+            let start = offset(self.reader.buffer_position());
+            self.token_start = start;
+            self.gap_at = start;
+            self.at_text = false;
+            let piece = match self.reader.read_event() {
+                Ok(Event::Start(tag)) => return Ok(Token::Open(self.open(&tag, start)?)),
+                Ok(Event::End(_)) => {
+                    self.close();
+                    return Ok(Token::Close);
                 }
-                (Step::Token(token), None) => {
-                    self.token_start = start;
-                    return Ok(token);
+                Ok(Event::Text(text)) => self.text_node(&text, start)?,
+                Ok(Event::Empty(tag)) => {
+                    let tag = self.open(&tag, start)?;
+                    self.empty_open = true;
+                    return Ok(Token::Open(tag));
                 }
-                (Step::Token(token), Some(_)) => {
-                    let (run, run_start, in_root) = text.take().expect("matched Some");
-                    self.token_start = run_start;
-                    if in_root {
-                        self.peeked = Some((token, start));
-                        return Ok(Token::Text(run));
-                    }
-                    if !is_xml_whitespace(&run) {
-                        return Err(
-                            self.error(DecodeErrorKind::Syntax(self.outside_root_message()))
-                        );
-                    }
-                    self.token_start = start;
-                    return Ok(token);
+                Ok(Event::CData(cdata)) => {
+                    let piece = self.character_data(&cdata, start)?;
+                    self.after_gap(piece)
                 }
+                Ok(Event::GeneralRef(reference)) => {
+                    let piece = self.resolve_reference(&reference, start)?;
+                    self.after_gap(piece)
+                }
+                Ok(Event::Eof) => return Ok(Token::Eof),
+                // Skipped, but whitespace before them inside an element is
+                // character data.
+                Ok(Event::Comment(_) | Event::PI(_)) => match self.gap() {
+                    gap if gap.is_empty() || self.depth == 0 => continue,
+                    gap => gap,
+                },
+                Ok(Event::Decl(_)) if start == 0 => continue,
+                Ok(other) => return Err(self.misplaced(&other, start)),
+                Err(err) => return Err(self.xml_error(&err)),
+            };
+            if self.depth > 0 {
+                self.at_text = true;
+                return Ok(Token::Text(piece));
+            }
+            if !is_xml_whitespace(&piece) {
+                self.at_text = true;
+                return Err(self.error(DecodeErrorKind::Syntax(self.outside_root_message())));
             }
         }
+    }
+
+    /// The whitespace the reader skipped right before the last token, when
+    /// that is an `Open` or `Close` (a `Text` token already holds its own):
+    /// character data where the element holds text (`<string> </string>`),
+    /// nothing where it holds elements.
+    #[inline]
+    pub fn gap(&self) -> Cow<'a, str> {
+        let Some(rest) = self.doc.get(self.gap_at..) else {
+            return Cow::Borrowed("");
+        };
+        let gap = &rest[..whitespace_len(rest.as_bytes())];
+        match self.has_cr {
+            true => normalize_line_ends(Cow::Borrowed(gap)),
+            false => Cow::Borrowed(gap),
+        }
+    }
+
+    /// `piece` (CDATA or a reference) with the whitespace skipped before it.
+    fn after_gap(&self, piece: Cow<'a, str>) -> Cow<'a, str> {
+        let gap = self.gap();
+        if gap.is_empty() {
+            return piece;
+        }
+        Cow::Owned(gap.into_owned() + &piece)
+    }
+
+    #[inline]
+    fn close(&mut self) {
+        self.depth -= 1;
+        self.root_closed |= self.depth == 0;
+    }
+
+    /// Adds `piece` to the text run `run` that started at `run_start`.
+    pub fn append(
+        &self,
+        run: &mut Cow<'a, str>,
+        piece: Cow<'a, str>,
+        run_start: usize,
+    ) -> Result<(), DecodeError> {
+        if run.is_empty() {
+            *run = piece;
+            return Ok(());
+        }
+        if let Cow::Borrowed(first) = run {
+            // Text with references usually has several more pieces: start
+            // with room for them.
+            let mut owned = String::with_capacity(2 * (first.len() + piece.len()) + 16);
+            owned.push_str(first);
+            *run = Cow::Owned(owned);
+        }
+        run.to_mut().push_str(&piece);
+        self.check_text_size(run, run_start)
     }
 
     fn outside_root_message(&self) -> String {
@@ -251,33 +336,15 @@ impl<'a> Lexer<'a> {
         }
     }
 
-    /// Reads and classifies one event.
-    #[inline]
-    fn step(&mut self) -> Result<(Step<'a>, usize), DecodeError> {
-        let start = offset(self.reader.buffer_position());
-        let step = match self.reader.read_event() {
-            Ok(Event::Start(tag)) => Step::Token(Token::Open(self.open(&tag, start)?)),
-            Ok(Event::End(_)) => Step::Token(self.close()),
-            Ok(Event::Text(text)) => Step::Piece(self.character_data(&text, start)?),
-            Ok(Event::CData(cdata)) => Step::Piece(self.character_data(&cdata, start)?),
-            Ok(Event::GeneralRef(reference)) => {
-                Step::Piece(self.resolve_reference(&reference, start)?)
-            }
-            Ok(Event::Comment(_) | Event::PI(_)) => Step::Skip,
-            Ok(Event::Decl(_)) if start == 0 => Step::Skip,
-            Ok(Event::Decl(_)) => {
-                let detail = "XML declaration not at the start".into();
-                return Err(self.error_at(start, DecodeErrorKind::Syntax(detail)));
-            }
-            Ok(Event::DocType(_)) => return Err(self.error_at(start, DecodeErrorKind::Doctype)),
-            Ok(Event::Empty(_)) => {
-                let detail = "unexpanded empty element".into();
-                return Err(self.error_at(start, DecodeErrorKind::Syntax(detail)));
-            }
-            Ok(Event::Eof) => Step::Token(Token::Eof),
-            Err(err) => return Err(self.xml_error(&err)),
+    /// A declaration not at the start, or a DOCTYPE.
+    #[cold]
+    fn misplaced(&self, event: &Event<'_>, start: usize) -> DecodeError {
+        let start = self.markup_start(start);
+        let kind = match event {
+            Event::DocType(_) => DecodeErrorKind::Doctype,
+            _ => DecodeErrorKind::Syntax("XML declaration not at the start".into()),
         };
-        Ok((step, start))
+        self.error_at(start, kind)
     }
 
     #[cold]
@@ -291,37 +358,59 @@ impl<'a> Lexer<'a> {
 
     #[inline]
     fn open(&mut self, start: &BytesStart<'_>, at: usize) -> Result<Tag, DecodeError> {
-        if self.root_closed {
-            return Err(self.error_at(at, DecodeErrorKind::Syntax(self.outside_root_message())));
-        }
         self.elements += 1;
-        if self.elements > self.limits.max_elements {
-            return Err(self.error_at(
-                at,
-                DecodeErrorKind::Limit {
-                    what: "element count",
-                    limit: self.limits.max_elements,
-                },
-            ));
+        if self.root_closed || self.elements > self.limits.max_elements {
+            return Err(self.refused_open(at));
         }
         self.depth += 1;
         let qname = start.name();
         let full = qname.as_ref();
-        let local = match full.iter().rposition(|&b| b == b':') {
-            Some(colon) => &full[colon + 1..],
-            None => full,
+        // Unprefixed names are the rule; a prefix is looked at only when
+        // the whole name is not XML-RPC's.
+        let tag = match Tag::from_local_name(full) {
+            Some(tag) => tag,
+            None => self.prefixed(full, at)?,
         };
-        let Some(tag) = Tag::from_local_name(local) else {
-            let name = String::from_utf8_lossy(full);
-            let detail = format!("unknown tag '{name}'");
-            return Err(self.error_at(at, DecodeErrorKind::Structure(detail)));
-        };
-        self.check_attributes(start, tag, at)?;
+        if !start.attributes_raw().is_empty() {
+            self.check_attributes(start, tag, at)?;
+        }
         Ok(tag)
+    }
+
+    /// Why a start tag cannot be taken: it follows the root element, or
+    /// the element-count limit is reached.
+    #[cold]
+    fn refused_open(&self, at: usize) -> DecodeError {
+        let at = self.markup_start(at);
+        if self.root_closed {
+            return self.error_at(at, DecodeErrorKind::Syntax(self.outside_root_message()));
+        }
+        self.error_at(
+            at,
+            DecodeErrorKind::Limit {
+                what: "element count",
+                limit: self.limits.max_elements,
+            },
+        )
+    }
+
+    /// The tag a prefixed name (`ex:nil`) names by its local part.
+    #[cold]
+    fn prefixed(&self, full: &[u8], at: usize) -> Result<Tag, DecodeError> {
+        let at = self.markup_start(at);
+        full.iter()
+            .rposition(|&b| b == b':')
+            .and_then(|colon| Tag::from_local_name(&full[colon + 1..]))
+            .ok_or_else(|| {
+                let name = String::from_utf8_lossy(full);
+                let detail = format!("unknown tag '{name}'");
+                self.error_at(at, DecodeErrorKind::Structure(detail))
+            })
     }
 
     /// XML-RPC elements carry no attributes; namespace declarations
     /// (`xmlns`, `xmlns:ex`) are tolerated so prefixed extension types work.
+    #[cold]
     fn check_attributes(
         &self,
         start: &BytesStart<'_>,
@@ -331,6 +420,7 @@ impl<'a> Lexer<'a> {
         if is_xml_whitespace_bytes(start.attributes_raw()) {
             return Ok(());
         }
+        let at = self.markup_start(at);
         for attr in start.attributes() {
             let attr =
                 attr.map_err(|e| self.error_at(at, DecodeErrorKind::Syntax(e.to_string())))?;
@@ -341,15 +431,6 @@ impl<'a> Lexer<'a> {
             }
         }
         Ok(())
-    }
-
-    #[inline]
-    fn close(&mut self) -> Token<'a> {
-        self.depth -= 1;
-        if self.depth == 0 {
-            self.root_closed = true;
-        }
-        Token::Close
     }
 
     fn check_text_size(&self, text: &str, at: usize) -> Result<(), DecodeError> {
@@ -366,7 +447,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Raw text or CDATA content, borrowed from the document when possible.
-    #[inline]
+    #[inline(always)]
     fn character_data(&self, bytes: &[u8], at: usize) -> Result<Cow<'a, str>, DecodeError> {
         let text = match self.slice_of_doc(bytes) {
             Some(text) => Cow::Borrowed(text),
@@ -383,6 +464,25 @@ impl<'a> Lexer<'a> {
             normalize_line_ends(text)
         } else {
             text
+        })
+    }
+
+    /// A text node, with the leading whitespace the reader trimmed taken
+    /// back: it lies between `start` (the end of the previous event) and
+    /// the node, in the document.
+    #[inline(always)]
+    fn text_node(&self, bytes: &[u8], start: usize) -> Result<Cow<'a, str>, DecodeError> {
+        let Some(node) = self.slice_of_doc(bytes) else {
+            let piece = self.character_data(bytes, start)?;
+            return Ok(self.after_gap(piece));
+        };
+        let end = node.as_ptr() as usize - self.doc.as_ptr() as usize + node.len();
+        let text = &self.doc[start..end];
+        self.check_text_size(text, start)?;
+        Ok(if self.has_cr {
+            normalize_line_ends(Cow::Borrowed(text))
+        } else {
+            Cow::Borrowed(text)
         })
     }
 
@@ -453,6 +553,14 @@ pub(crate) fn is_xml_whitespace(text: &str) -> bool {
     is_xml_whitespace_bytes(text.as_bytes())
 }
 
+/// How many bytes of XML whitespace `bytes` starts with.
+fn whitespace_len(bytes: &[u8]) -> usize {
+    bytes
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+        .count()
+}
+
 fn is_xml_whitespace_bytes(bytes: &[u8]) -> bool {
     bytes
         .iter()
@@ -473,13 +581,26 @@ mod tests {
     use super::*;
 
     fn tokens(doc: &str) -> Result<Vec<String>, DecodeErrorKind> {
-        let mut lexer = Lexer::new(doc, &Limits::default());
+        let mut lexer = Lexer::new(doc, doc.contains('\r'), &Limits::default());
         let mut out = Vec::new();
+        // A text run: its pieces joined, and where it started.
+        let mut run: Option<(Cow<str>, usize)> = None;
         loop {
-            match lexer.next_token().map_err(|e| e.kind)? {
+            let token = lexer.next_token().map_err(|e| e.kind)?;
+            if let Token::Text(piece) = token {
+                match &mut run {
+                    None => run = Some((piece, lexer.token_start())),
+                    Some((text, start)) => lexer.append(text, piece, *start).map_err(|e| e.kind)?,
+                }
+                continue;
+            }
+            if let Some((text, _)) = run.take() {
+                out.push(format!("{text:?}"));
+            }
+            match token {
                 Token::Open(tag) => out.push(format!("<{}>", tag.name())),
                 Token::Close => out.push("</>".into()),
-                Token::Text(t) => out.push(format!("{t:?}")),
+                Token::Text(_) => unreachable!("handled above"),
                 Token::Eof => return Ok(out),
             }
         }
@@ -557,7 +678,7 @@ mod tests {
             max_elements: 2,
             ..Limits::default()
         };
-        let mut lexer = Lexer::new("<value><array><data/></array></value>", &limits);
+        let mut lexer = Lexer::new("<value><array><data/></array></value>", false, &limits);
         let err = std::iter::from_fn(|| Some(lexer.next_token()))
             .find_map(Result::err)
             .unwrap();

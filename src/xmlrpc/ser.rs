@@ -227,8 +227,8 @@ impl Writer {
 
     fn scalar(&mut self, value: &Value) -> Result<(), EncodeError> {
         match value {
-            Value::Int(i) if i32::try_from(*i).is_ok() => self.typed("int", i),
-            Value::Int(i) => self.typed("i8", i),
+            Value::Int(i) if i32::try_from(*i).is_ok() => self.int("int", *i),
+            Value::Int(i) => self.int("i8", *i),
             Value::Bool(b) => self.markup(if *b {
                 "<boolean>1</boolean>"
             } else {
@@ -258,6 +258,18 @@ impl Writer {
         self.markup(ty);
         self.out.push(b'>');
         write!(self.out, "{content}").expect("writing to a Vec cannot fail");
+        self.markup("</");
+        self.markup(ty);
+        self.out.push(b'>');
+    }
+
+    /// `<ty>{i}</ty>`, the digits by `itoa` (no formatter machinery: ints
+    /// are the commonest scalar).
+    fn int(&mut self, ty: &str, i: i64) {
+        self.out.push(b'<');
+        self.markup(ty);
+        self.out.push(b'>');
+        self.markup(itoa::Buffer::new().format(i));
         self.markup("</");
         self.markup(ty);
         self.out.push(b'>');
