@@ -13,8 +13,8 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use prometheus::{
-    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 use crate::dispatch::{AuthFailure, Origin};
@@ -36,6 +36,22 @@ const DURATION_BUCKETS: &[f64] = &[
 
 /// Calls in one multicall.
 const MULTICALL_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.0, 500.0, 1000.0];
+
+/// The `calls` and `call_duration_seconds` series of one method's
+/// successful calls (see [`Metrics::ok_call_series`]).
+#[derive(Clone)]
+pub struct CallSeries {
+    calls: IntCounter,
+    duration: Histogram,
+}
+
+impl CallSeries {
+    /// One successful call that took `took`.
+    pub fn record(&self, took: Duration) {
+        self.calls.inc();
+        self.duration.observe(took.as_secs_f64());
+    }
+}
 
 /// A circuit breaker's state, as the `backend_circuit_state` gauge shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -354,6 +370,19 @@ impl Metrics {
             .call_duration
             .with_label_values(&[method])
             .observe(took.as_secs_f64());
+    }
+
+    /// The series of successful calls of one `method` label (which must
+    /// come from the routing table), resolved once so that recording one
+    /// is two atomic updates and no label lookup.
+    pub fn ok_call_series(&self, method: &str, route: &str) -> CallSeries {
+        let f = &self.inner;
+        CallSeries {
+            calls: f
+                .calls
+                .with_label_values(&[method, route, CallOutcome::Ok.as_str(), "none"]),
+            duration: f.call_duration.with_label_values(&[method]),
+        }
     }
 
     /// The size of one multicall.

@@ -11,7 +11,7 @@ mod table;
 mod typed;
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::panic::AssertUnwindSafe;
 use std::time::{Duration, Instant};
 
@@ -24,7 +24,7 @@ pub use table::{Pattern, Rename, Resolved, Route, RoutingTable, TableError, Targ
 pub use typed::{Bytes, FromValue, IntoCallResult, IntoValue, RawFn};
 
 use crate::backend::BackendCall;
-use crate::metrics::Metrics;
+use crate::metrics::{CallSeries, Metrics};
 use crate::xmlrpc::{Fault, Value};
 
 /// Switches and bounds for dispatch (see the README's config table).
@@ -76,6 +76,10 @@ pub struct Dispatcher {
     /// Whether any method needs credentials; when none does (auth off, the
     /// usual case) calls skip the policy lookup.
     guarded: bool,
+    /// The success series of every name that is its own `method` label
+    /// (exact routes, the instance's names, `system.*`), resolved when
+    /// metrics are attached: a multicall of fifty calls records fifty.
+    ok_series: HashMap<String, CallSeries>,
 }
 
 impl Dispatcher {
@@ -92,11 +96,36 @@ impl Dispatcher {
             metrics: None,
             instance_names,
             guarded,
+            ok_series: HashMap::new(),
         }
     }
 
     /// Counts calls (and backend requests) in `metrics`.
     pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        let exact = self.table.routes().filter_map(|r| match &r.pattern {
+            Pattern::Exact(name) => Some(name.clone()),
+            _ => None,
+        });
+        let system = [
+            system::LIST_METHODS,
+            system::METHOD_HELP,
+            system::METHOD_SIGNATURE,
+            system::MULTICALL,
+        ]
+        .map(str::to_owned);
+        let names: Vec<String> = exact
+            .chain(self.instance_names.iter().cloned())
+            .chain(system)
+            .collect();
+        self.ok_series = names
+            .into_iter()
+            .filter_map(|name| {
+                // Only names the label function itself maps to themselves.
+                let (label, route) = self.method_label(&name);
+                let series = (label == name).then(|| metrics.ok_call_series(&label, route))?;
+                Some((name, series))
+            })
+            .collect();
         self.metrics = Some(metrics);
         self
     }
@@ -133,6 +162,12 @@ impl Dispatcher {
     }
 
     fn record_call(&self, name: &str, result: &Result<Value, CallError>, started: Instant) {
+        if result.is_ok()
+            && let Some(series) = self.ok_series.get(name)
+        {
+            series.record(started.elapsed());
+            return;
+        }
         if let Some(metrics) = &self.metrics {
             let (method, route) = self.method_label(name);
             let origin = result.as_ref().err().map(CallError::origin);

@@ -300,15 +300,24 @@ fn parse_entry(entry: Value) -> Result<(String, Vec<Value>), Fault> {
             format!("system.multicall entry: {msg}"),
         )
     };
-    let Value::Struct(mut members) = entry else {
+    let Value::Struct(members) = entry else {
         return Err(bad("must be a struct"));
     };
-    let name = match members.swap_remove("methodName") {
+    // A walk over the (two) members: no hashing, no removal.
+    let (mut name, mut params) = (None, None);
+    for (key, value) in members {
+        match key.as_str() {
+            "methodName" => name = Some(value),
+            "params" => params = Some(value),
+            _ => {}
+        }
+    }
+    let name = match name {
         Some(Value::String(name)) => name,
         Some(_) => return Err(bad("methodName must be a string")),
         None => return Err(bad("missing methodName")),
     };
-    let params = match members.swap_remove("params") {
+    let params = match params {
         Some(Value::Array(params)) => params,
         None => Vec::new(),
         Some(_) => return Err(bad("params must be an array")),
