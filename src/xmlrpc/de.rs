@@ -220,7 +220,7 @@ impl<'a> Parser<'a> {
     /// returned; a container is pushed on `stack` and `None` returned.
     fn value_content(&mut self, stack: &mut Vec<Frame>) -> Parsed<Option<Value>> {
         let tag = match self.lexer.next_token()? {
-            Token::Close => return Ok(Some(Value::String(self.lexer.gap().into_owned()))),
+            Token::Close => return Ok(Some(Value::String(self.lexer.gap()?.into_owned()))),
             Token::Open(tag) => tag,
             Token::Text(first) => match self.text_run(first)? {
                 (text, Token::Close) => return Ok(Some(Value::String(text.into_owned()))),
@@ -378,7 +378,7 @@ impl<'a> Parser<'a> {
     /// end tag; empty when there is none. Child elements are an error.
     fn text_content(&mut self) -> Parsed<Cow<'a, str>> {
         match self.lexer.next_token()? {
-            Token::Close => Ok(self.lexer.gap()),
+            Token::Close => self.lexer.gap(),
             Token::Text(first) => match self.text_run(first)? {
                 (text, Token::Close) => Ok(text),
                 (_, Token::Open(tag)) => Err(self.unexpected(tag)),
@@ -401,7 +401,7 @@ impl<'a> Parser<'a> {
                 Token::Text(piece) => self.lexer.append(&mut run, piece, start)?,
                 Token::Close => {
                     // Whitespace between the last piece and the end tag.
-                    let gap = self.lexer.gap();
+                    let gap = self.lexer.gap()?;
                     if !gap.is_empty() {
                         self.lexer.append(&mut run, gap, start)?;
                     }
@@ -565,6 +565,40 @@ mod tests {
             value = items.pop().unwrap_or(Value::Nil);
         }
         assert_eq!(levels, 20_000);
+    }
+
+    #[test]
+    fn whitespace_text_is_held_to_the_size_limit() {
+        let limits = Limits {
+            max_string_bytes: 8,
+            ..Limits::default()
+        };
+        let spaces = " ".repeat(9);
+        for inner in [
+            format!("<string>{spaces}</string>"),
+            spaces.clone(),
+            format!("<string>{spaces}<![CDATA[x]]></string>"),
+            format!("<string>{spaces}&amp;</string>"),
+            format!("<string>a&amp;{spaces}</string>"),
+            format!("<string>{spaces}<!-- c --></string>"),
+        ] {
+            let doc = format!(
+                "<methodCall><methodName>m</methodName><params><param><value>{inner}</value></param></params></methodCall>"
+            );
+            let err = decode_call(doc.as_bytes(), &limits).unwrap_err();
+            assert!(
+                matches!(
+                    err.kind,
+                    DecodeErrorKind::Limit {
+                        what: "text size",
+                        ..
+                    }
+                ),
+                "{inner}: {err:?}"
+            );
+        }
+        let fits = "<methodCall><methodName>m</methodName><params><param><value><string>        </string></value></param></params></methodCall>";
+        assert!(decode_call(fits.as_bytes(), &limits).is_ok());
     }
 
     #[test]

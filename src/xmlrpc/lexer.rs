@@ -247,16 +247,16 @@ impl<'a> Lexer<'a> {
                 }
                 Ok(Event::CData(cdata)) => {
                     let piece = self.character_data(&cdata, start)?;
-                    self.after_gap(piece)
+                    self.after_gap(piece)?
                 }
                 Ok(Event::GeneralRef(reference)) => {
                     let piece = self.resolve_reference(&reference, start)?;
-                    self.after_gap(piece)
+                    self.after_gap(piece)?
                 }
                 Ok(Event::Eof) => return Ok(Token::Eof),
                 // Skipped, but whitespace before them inside an element is
                 // character data.
-                Ok(Event::Comment(_) | Event::PI(_)) => match self.gap() {
+                Ok(Event::Comment(_) | Event::PI(_)) => match self.gap()? {
                     gap if gap.is_empty() || self.depth == 0 => continue,
                     gap => gap,
                 },
@@ -279,25 +279,29 @@ impl<'a> Lexer<'a> {
     /// that is an `Open` or `Close` (a `Text` token already holds its own):
     /// character data where the element holds text (`<string> </string>`),
     /// nothing where it holds elements.
+    /// Held to the text-size limit like any text.
     #[inline]
-    pub fn gap(&self) -> Cow<'a, str> {
+    pub fn gap(&self) -> Result<Cow<'a, str>, DecodeError> {
         let Some(rest) = self.doc.get(self.gap_at..) else {
-            return Cow::Borrowed("");
+            return Ok(Cow::Borrowed(""));
         };
         let gap = &rest[..whitespace_len(rest.as_bytes())];
-        match self.has_cr {
+        self.check_text_size(gap, self.gap_at)?;
+        Ok(match self.has_cr {
             true => normalize_line_ends(Cow::Borrowed(gap)),
             false => Cow::Borrowed(gap),
-        }
+        })
     }
 
     /// `piece` (CDATA or a reference) with the whitespace skipped before it.
-    fn after_gap(&self, piece: Cow<'a, str>) -> Cow<'a, str> {
-        let gap = self.gap();
+    fn after_gap(&self, piece: Cow<'a, str>) -> Result<Cow<'a, str>, DecodeError> {
+        let gap = self.gap()?;
         if gap.is_empty() {
-            return piece;
+            return Ok(piece);
         }
-        Cow::Owned(gap.into_owned() + &piece)
+        let joined = gap.into_owned() + &piece;
+        self.check_text_size(&joined, self.gap_at)?;
+        Ok(Cow::Owned(joined))
     }
 
     #[inline]
@@ -474,7 +478,7 @@ impl<'a> Lexer<'a> {
     fn text_node(&self, bytes: &[u8], start: usize) -> Result<Cow<'a, str>, DecodeError> {
         let Some(node) = self.slice_of_doc(bytes) else {
             let piece = self.character_data(bytes, start)?;
-            return Ok(self.after_gap(piece));
+            return self.after_gap(piece);
         };
         let end = node.as_ptr() as usize - self.doc.as_ptr() as usize + node.len();
         let text = &self.doc[start..end];
