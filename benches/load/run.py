@@ -212,6 +212,11 @@ def main():
             best = max(runs[name], key=lambda r: r["rps"])
             row(workload, name, best, rps_all=[round(r["rps"]) for r in runs[name]])
 
+    def compare_urls(workload, targets, body, conns, **wrk_args):
+        """`compare` of the same request to each (name, url)."""
+        compare(workload, [(name, lambda url=url: wrk(url, body, conns, d, **wrk_args))
+                           for name, url in targets])
+
     add_body = call_body("add", [2, 3])
     big = big_value()
     echo_big = call_body("echo", [big])
@@ -264,39 +269,32 @@ def main():
             for url in (gw_url, py_url, floor):
                 check(url, add_body, 5)
             for conns in (1, 64):
-                compare(f"1 add(2,3) c={conns}", [
-                    (target, lambda url=url: wrk(url, add_body, conns, d))
-                    for target, url in (("gateway", gw_url), ("cpython", py_url), ("floor", floor))])
+                compare_urls(f"1 add(2,3) c={conns}",
+                             (("gateway", gw_url), ("cpython", py_url), ("floor", floor)), add_body, conns)
         if "2" in only:
             want = xc.loads(response_body(big))[0][0]
             floor = floor_for("big", response_body(big))
             for url in (gw_url, py_url, floor):
                 check(url, echo_big, want)
-            compare("2 echo 350KB c=16", [
-                (target, lambda url=url: wrk(url, echo_big, 16, d))
-                for target, url in (("gateway", gw_url), ("cpython", py_url), ("floor", floor))])
+            compare_urls("2 echo 350KB c=16",
+                         (("gateway", gw_url), ("cpython", py_url), ("floor", floor)), echo_big, 16)
         if "3" in only:
             want = [[2 * i] for i in range(50)]
             for url in (gw_url, py_url):
                 check(url, mc_body, want)
-            compare("3 multicall 50 x add c=16", [
-                (target, lambda url=url: wrk(url, mc_body, 16, d))
-                for target, url in (("gateway", gw_url), ("cpython", py_url))])
+            compare_urls("3 multicall 50 x add c=16", (("gateway", gw_url), ("cpython", py_url)), mc_body, 16)
         if "4" in only:
             want = xc.loads(echo_20k)[0][0]
             for url in (gw_url, py_url):
                 check(url, echo_20k, want, headers={"Accept-Encoding": "gzip"})
-            compare("4 echo 20KB gzip c=16", [
-                (target, lambda url=url: wrk(url, echo_20k, 16, d, accept_encoding="gzip"))
-                for target, url in (("gateway", gw_url), ("cpython", py_url))])
+            compare_urls("4 echo 20KB gzip c=16", (("gateway", gw_url), ("cpython", py_url)), echo_20k, 16,
+                         accept_encoding="gzip")
         if "5" in only:
             want = xc.loads(post(gw_url, list_body))[0][0]
             floor = floor_for("list", response_body(want))
             check(gw_url, list_body, want)
             check(floor, list_body, want)
-            compare("5 system.listMethods c=16", [
-                (target, lambda url=url: wrk(url, list_body, 16, d))
-                for target, url in (("gateway", gw_url), ("floor", floor))])
+            compare_urls("5 system.listMethods c=16", (("gateway", gw_url), ("floor", floor)), list_body, 16)
         if "6" in only:
             direct_body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "math.add", "params": [2, 3]}).encode()
             direct_url = f"http://127.0.0.1:{direct_port}/rpc"

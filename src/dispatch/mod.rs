@@ -113,12 +113,9 @@ impl Dispatcher {
             system::MULTICALL,
         ]
         .map(str::to_owned);
-        let names: Vec<String> = exact
+        let ok_series = exact
             .chain(self.instance_names.iter().cloned())
             .chain(system)
-            .collect();
-        self.ok_series = names
-            .into_iter()
             .filter_map(|name| {
                 // Only names the label function itself maps to themselves.
                 let (label, route) = self.method_label(&name);
@@ -126,6 +123,7 @@ impl Dispatcher {
                 Some((name, series))
             })
             .collect();
+        self.ok_series = ok_series;
         self.metrics = Some(metrics);
         self
     }
