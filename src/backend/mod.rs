@@ -26,7 +26,7 @@ use crate::dispatch::CallContext;
 use crate::xmlrpc::{Fault, Value};
 
 /// The header carrying the gateway's request id to every backend.
-pub const REQUEST_ID_HEADER: &str = "x-request-id";
+pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// A call as a backend receives it, after routing.
 #[derive(Clone, Debug)]

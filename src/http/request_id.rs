@@ -5,13 +5,15 @@ use std::hash::{BuildHasher, RandomState};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use http::HeaderMap;
+use http::{HeaderMap, HeaderName};
 
-pub const HEADER: &str = "x-request-id";
+/// `X-Request-Id`, made once at compile time (a `&str` name is parsed and
+/// checked again on every use).
+pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The incoming id if it is short printable ASCII, else a new one.
 pub fn from_headers(headers: &HeaderMap) -> Arc<str> {
-    from_value(headers.get(HEADER).and_then(|v| v.to_str().ok()))
+    from_value(headers.get(&HEADER).and_then(|v| v.to_str().ok()))
 }
 
 /// The given id if it is short printable ASCII, else a new one.
