@@ -402,3 +402,36 @@ async fn routes_needing_credentials_refuse_anonymous_calls_and_multicall_entries
         );
     }
 }
+
+#[tokio::test]
+async fn list_methods_is_sorted_and_follows_the_options() {
+    let mut t = RoutingTable::new();
+    t.register_function("zeta", || 1).unwrap();
+    t.register_function("alpha", || 2).unwrap();
+    t.register_function("mid.dle", || 3).unwrap();
+    let d = Dispatcher::new(
+        t,
+        DispatchOptions {
+            introspection: true,
+            multicall: false,
+            ..DispatchOptions::default()
+        },
+    );
+    let want: Vec<Value> = [
+        "alpha",
+        "mid.dle",
+        "system.listMethods",
+        "system.methodHelp",
+        "system.methodSignature",
+        "zeta",
+    ]
+    .map(Value::from)
+    .into();
+    // The same answer every time: the list made once is not changed by use.
+    for _ in 0..2 {
+        assert_eq!(
+            call(&d, "system.listMethods", vec![]).await,
+            Ok(Value::Array(want.clone()))
+        );
+    }
+}

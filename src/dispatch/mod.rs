@@ -80,6 +80,9 @@ pub struct Dispatcher {
     /// (exact routes, the instance's names, `system.*`), resolved when
     /// metrics are attached: a multicall of fifty calls records fifty.
     ok_series: HashMap<String, CallSeries>,
+    /// What `system.listMethods` lists on every call, sorted: the exact
+    /// routes' names and the enabled `system.*` methods, made once.
+    listed: Vec<String>,
 }
 
 impl Dispatcher {
@@ -90,6 +93,7 @@ impl Dispatcher {
             .instance()
             .map(|i| i.list_methods().into_iter().collect())
             .unwrap_or_default();
+        let listed = system::always_listed(&table, &options);
         Dispatcher {
             table,
             options,
@@ -97,6 +101,7 @@ impl Dispatcher {
             instance_names,
             guarded,
             ok_series: HashMap::new(),
+            listed,
         }
     }
 

@@ -4,11 +4,11 @@
 use futures_util::StreamExt;
 use futures_util::stream;
 
-use super::Dispatcher;
 use super::context::CallContext;
 use super::error::CallError;
 use super::fault;
 use super::table::{Pattern, Rename, Resolved, Route, RoutingTable, Target};
+use super::{DispatchOptions, Dispatcher};
 use crate::xmlrpc::{Fault, Value};
 
 pub const LIST_METHODS: &str = "system.listMethods";
@@ -49,15 +49,29 @@ const MULTICALL_METHOD: SystemMethod = SystemMethod {
     signatures: &[&["array", "array"]],
 };
 
+fn enabled(options: &DispatchOptions) -> impl Iterator<Item = &'static SystemMethod> {
+    let intro = if options.introspection {
+        INTROSPECTION
+    } else {
+        &[]
+    };
+    let multi = options.multicall.then_some(&MULTICALL_METHOD);
+    intro.iter().chain(multi)
+}
+
+/// The names `system.listMethods` lists whatever the instance and the
+/// backends say: exact routes and enabled system methods, sorted.
+pub(super) fn always_listed(table: &RoutingTable, options: &DispatchOptions) -> Vec<String> {
+    let mut names: Vec<String> = table.exact_names().map(str::to_owned).collect();
+    names.extend(enabled(options).map(|m| m.name.to_owned()));
+    names.sort();
+    names.dedup();
+    names
+}
+
 impl Dispatcher {
     fn system_methods(&self) -> impl Iterator<Item = &'static SystemMethod> {
-        let intro = if self.options.introspection {
-            INTROSPECTION
-        } else {
-            &[]
-        };
-        let multi = self.options.multicall.then_some(&MULTICALL_METHOD);
-        intro.iter().chain(multi)
+        enabled(&self.options)
     }
 
     fn system_method(&self, name: &str) -> Option<&'static SystemMethod> {
@@ -99,15 +113,17 @@ impl Dispatcher {
     /// and the methods of xmlrpc backends behind prefix and `*` routes that
     /// the route actually sends there.
     pub async fn list_methods(&self, ctx: &CallContext) -> Value {
-        let table = &self.table;
-        let mut names: Vec<String> = table.exact_names().map(str::to_owned).collect();
-        if let Some(instance) = table.instance() {
+        // The instance and the backends are asked on every call (their
+        // lists may change); the rest was sorted once.
+        let mut names = self.listed.clone();
+        if let Some(instance) = self.table.instance() {
             names.extend(instance.list_methods());
         }
-        names.extend(self.system_methods().map(|m| m.name.to_owned()));
         names.extend(self.backend_methods(ctx).await);
-        names.sort();
-        names.dedup();
+        if names.len() > self.listed.len() {
+            names.sort();
+            names.dedup();
+        }
         Value::Array(names.into_iter().map(Value::String).collect())
     }
 
