@@ -8,7 +8,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use serde_json::{Value as Json, json};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::Value as Json;
 
 use super::client::{read_body, send};
 use super::{Backend, BackendCall, BackendError, Endpoint, convert, json_params};
@@ -44,14 +45,14 @@ impl Backend for JsonRpcBackend {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         async move {
             let params = json_params(&call)?;
-            let body = json!({
-                "jsonrpc": "2.0",
-                "id": id,
-                "method": call.method,
-                "params": params,
-            });
+            let request = Request {
+                jsonrpc: "2.0",
+                id,
+                method: &call.method,
+                params: &params,
+            };
             let body =
-                bytes::Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize"));
+                bytes::Bytes::from(serde_json::to_vec(&request).expect("JSON values serialize"));
             let retries = ep.retries_for(call.idempotent);
             let (ep, body) = (&*ep, &body);
             ep.run(&call.method, &ctx, |headers| async move {
@@ -74,42 +75,70 @@ impl Backend for JsonRpcBackend {
     }
 }
 
+/// A JSON-RPC 2.0 request, serialized in this member order.
+#[derive(Serialize)]
+struct Request<'a> {
+    jsonrpc: &'static str,
+    id: u64,
+    method: &'a str,
+    params: &'a Json,
+}
+
+/// The members of an answer the gateway reads; others are ignored. A
+/// member that is present holds `Some`, even when it is `null`.
+#[derive(Deserialize)]
+struct Answer {
+    #[serde(default, deserialize_with = "present")]
+    id: Option<Json>,
+    #[serde(default, deserialize_with = "present")]
+    result: Option<Json>,
+    #[serde(default, deserialize_with = "present")]
+    error: Option<Json>,
+}
+
+fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
+    Json::deserialize(d).map(Some)
+}
+
 /// Reads a JSON-RPC answer to request `id`.
 pub fn parse_response(status: u16, body: &[u8], id: u64) -> Result<Value, BackendError> {
     let ok = (200..300).contains(&status);
-    let json: Json = match serde_json::from_slice(body) {
-        Ok(json) => json,
-        Err(_) if !ok => return Err(BackendError::Status(status, None)),
+    let answer: Answer = match serde_json::from_slice(body) {
+        // (serde would also read an array as the members in order.)
+        Ok(answer) if body.trim_ascii_start().starts_with(b"{") => answer,
+        _ if !ok => return Err(BackendError::Status(status, None)),
+        Ok(_) => {
+            return Err(BackendError::BadBody(
+                "not a JSON-RPC response object".to_owned(),
+            ));
+        }
+        // Valid JSON of another shape (a string, a member twice...).
+        Err(e) if serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok() => {
+            return Err(BackendError::BadBody(format!(
+                "not a JSON-RPC response object: {e}"
+            )));
+        }
         Err(e) => return Err(BackendError::BadBody(format!("not JSON: {e}"))),
     };
-    let Json::Object(mut obj) = json else {
-        return Err(bad_or_status(ok, status, "not a JSON-RPC response object"));
-    };
-    if let Some(error) = obj.remove("error").filter(|e| !e.is_null()) {
+    if let Some(error) = answer.error.filter(|e| !e.is_null()) {
         return Err(BackendError::Remote(remote_fault(error)?));
     }
     if !ok {
         return Err(BackendError::Status(status, None));
     }
-    if obj.get("id") != Some(&Json::from(id)) {
+    if answer.id != Some(Json::from(id)) {
         return Err(BackendError::BadBody(format!(
             "answer id {} does not match request id {id}",
-            obj.get("id")
+            answer
+                .id
+                .as_ref()
                 .map_or_else(|| "(none)".to_owned(), Json::to_string)
         )));
     }
-    let result = obj
-        .remove("result")
+    let result = answer
+        .result
         .ok_or_else(|| BackendError::BadBody("neither result nor error".to_owned()))?;
     convert::from_json(result).map_err(BackendError::BadBody)
-}
-
-fn bad_or_status(ok: bool, status: u16, msg: &str) -> BackendError {
-    if ok {
-        BackendError::BadBody(msg.to_owned())
-    } else {
-        BackendError::Status(status, None)
-    }
 }
 
 /// A JSON-RPC `error` member as a fault: its code and message as sent
@@ -181,6 +210,28 @@ mod tests {
         assert!(matches!(
             parse(200, r#"{"id":7,"error":"text"}"#),
             Err(BackendError::BadBody(_))
+        ));
+        // Other members are ignored; a null error is no error.
+        assert_eq!(
+            parse(
+                200,
+                r#"{"jsonrpc":"2.0","extra":{"a":[1]},"error":null,"id":7,"result":"x"}"#
+            )
+            .unwrap(),
+            Value::from("x")
+        );
+        // Valid JSON that is not an answer object, or names a member twice.
+        for body in [r#"[1,2]"#, r#""text""#, r#"{"id":7,"result":1,"result":2}"#] {
+            match parse(200, body) {
+                Err(BackendError::BadBody(msg)) => {
+                    assert!(msg.starts_with("not a JSON-RPC response object"), "{msg}")
+                }
+                other => panic!("{body}: {other:?}"),
+            }
+        }
+        assert!(matches!(
+            parse(503, r#"[1,2]"#),
+            Err(BackendError::Status(503, None))
         ));
     }
 }
