@@ -81,11 +81,9 @@ pub(crate) fn parse_double(text: &str) -> Result<f64, String> {
 pub(crate) fn parse_base64(text: &str) -> Result<Vec<u8>, String> {
     let bytes = text.as_bytes();
     let result = if bytes.iter().any(u8::is_ascii_whitespace) {
-        let compact: Vec<u8> = bytes
-            .iter()
-            .copied()
-            .filter(|b| !b.is_ascii_whitespace())
-            .collect();
+        // Sized once (a filtered iterator would grow it step by step).
+        let mut compact = Vec::with_capacity(bytes.len());
+        compact.extend(bytes.iter().filter(|b| !b.is_ascii_whitespace()));
         BASE64_IN.decode(compact)
     } else {
         BASE64_IN.decode(bytes)
@@ -284,6 +282,36 @@ mod tests {
         ] {
             assert!(parse_double(bad).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn datetimes_print_in_wire_form() {
+        let cases = [
+            (
+                DateTime::new(2026, 1, 25, 10, 20, 30).unwrap(),
+                "20260125T10:20:30",
+            ),
+            (
+                DateTime::new(5, 12, 1, 0, 0, 9).unwrap(),
+                "00051201T00:00:09",
+            ),
+            (
+                DateTime::new(9999, 12, 31, 23, 59, 60).unwrap(),
+                "99991231T23:59:60",
+            ),
+        ];
+        for (dt, want) in cases {
+            assert_eq!(dt.to_string(), want);
+            assert_eq!(parse_datetime(want), Ok(dt));
+        }
+        let full = parse_datetime("20260125T10:20:30.25+05:30").unwrap();
+        assert_eq!(full.to_string(), "20260125T10:20:30.25+05:30");
+        // Out of the wire range (refused by the encoder) still prints.
+        let far = DateTime {
+            year: 12026,
+            ..DateTime::new(2026, 1, 1, 0, 0, 0).unwrap()
+        };
+        assert_eq!(far.to_string(), "120260101T00:00:00");
     }
 
     #[test]

@@ -195,11 +195,29 @@ impl DateTime {
 impl fmt::Display for DateTime {
     /// The wire form: `YYYYMMDDTHH:MM:SS`, then `.fff` and the offset when present.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "{:04}{:02}{:02}T{:02}:{:02}:{:02}",
-            self.year, self.month, self.day, self.hour, self.minute, self.second
-        )?;
+        let fields = [self.month, self.day, self.hour, self.minute, self.second];
+        if self.year <= 9999 && fields.iter().all(|&n| n < 100) {
+            // Digits written in place: the formatter's machinery cost more
+            // than the rest of encoding the value.
+            let mut out = *b"00000000T00:00:00";
+            let two = |out: &mut [u8; 17], at: usize, n: u8| {
+                out[at] = b'0' + n / 10;
+                out[at + 1] = b'0' + n % 10;
+            };
+            let (hi, lo) = (self.year / 100, self.year % 100);
+            two(&mut out, 0, hi as u8);
+            two(&mut out, 2, lo as u8);
+            for (at, n) in [4, 6, 9, 12, 15].into_iter().zip(fields) {
+                two(&mut out, at, n);
+            }
+            f.write_str(std::str::from_utf8(&out).expect("ASCII digits"))?;
+        } else {
+            write!(
+                f,
+                "{:04}{:02}{:02}T{:02}:{:02}:{:02}",
+                self.year, self.month, self.day, self.hour, self.minute, self.second
+            )?;
+        }
         if self.nanos != 0 {
             let frac = format!("{:09}", self.nanos);
             write!(f, ".{}", frac.trim_end_matches('0'))?;
