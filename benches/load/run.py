@@ -396,7 +396,7 @@ def summary(results):
     add("6 c=1, proxy floor (the limit): added median latency (us)", (p1["p50_us"] - d1["p50_us"]) if p1 and d1 else None,
         "<= 100", lambda v: v <= 100, "{:.0f}")
     add("6 c=64, proxy floor (the limit): proxy floor / direct req/s", ratio("6 routed JSON-RPC c=64", "proxy floor", "direct"),
-        ">= 0.5", lambda v: v >= 0.5)
+        ">= 0.5", lambda v: v >= 0.5, "{:.3f}")
     add("6 c=64: gateway / proxy floor req/s", ratio("6 routed JSON-RPC c=64", "gateway", "proxy floor"), "(reference)", None)
     s1 = by.get(("6 routed JSON-RPC c=1", "gateway, backend on CPU 0"))
     add("6 c=1, backend on CPU 0: added median latency (us)", (s1["p50_us"] - d1["p50_us"]) if s1 and d1 else None, "<= 100", lambda v: v <= 100, "{:.0f}")
