@@ -286,19 +286,14 @@ impl Writer {
             return Err(EncodeError::NonFiniteDouble);
         }
         self.markup("<double>");
+        let start = self.out.len();
         let mut buffer = zmij::Buffer::new();
-        let fast = buffer.format_finite(d);
-        if fast.as_bytes().contains(&b'e') {
-            let start = self.out.len();
-            write!(self.out, "{d}").expect("writing to a Vec cannot fail");
-            if !self.out[start..].contains(&b'.') {
-                self.markup(".0");
-            }
-        } else {
-            self.markup(fast);
-            if !fast.as_bytes().contains(&b'.') {
-                self.markup(".0");
-            }
+        match buffer.format_finite(d) {
+            plain if !plain.contains('e') => self.markup(plain),
+            _ => write!(self.out, "{d}").expect("writing to a Vec cannot fail"),
+        }
+        if !self.out[start..].contains(&b'.') {
+            self.markup(".0");
         }
         self.markup("</double>");
         Ok(())
