@@ -111,13 +111,7 @@ impl Dispatcher {
             Pattern::Exact(name) => Some(name.clone()),
             _ => None,
         });
-        let system = [
-            system::LIST_METHODS,
-            system::METHOD_HELP,
-            system::METHOD_SIGNATURE,
-            system::MULTICALL,
-        ]
-        .map(str::to_owned);
+        let system = system::all_names().map(str::to_owned);
         let ok_series = exact
             .chain(self.instance_names.iter().cloned())
             .chain(system)

@@ -49,6 +49,15 @@ const MULTICALL_METHOD: SystemMethod = SystemMethod {
     signatures: &[&["array", "array"]],
 };
 
+/// Every `system.*` name, enabled or not.
+pub(super) fn all_names() -> impl Iterator<Item = &'static str> {
+    INTROSPECTION
+        .iter()
+        .chain([&MULTICALL_METHOD])
+        .map(|m| m.name)
+}
+
+/// The system methods `options` turn on.
 fn enabled(options: &DispatchOptions) -> impl Iterator<Item = &'static SystemMethod> {
     let intro = if options.introspection {
         INTROSPECTION
@@ -70,12 +79,8 @@ pub(super) fn always_listed(table: &RoutingTable, options: &DispatchOptions) -> 
 }
 
 impl Dispatcher {
-    fn system_methods(&self) -> impl Iterator<Item = &'static SystemMethod> {
-        enabled(&self.options)
-    }
-
     fn system_method(&self, name: &str) -> Option<&'static SystemMethod> {
-        self.system_methods().find(|m| m.name == name)
+        enabled(&self.options).find(|m| m.name == name)
     }
 
     /// Whether `system.multicall` is enabled.
