@@ -287,6 +287,53 @@ async fn multicall_runs_calls_concurrently_in_order() {
     }
 }
 
+/// Entries that answer at once take no slot of `multicall_concurrency`:
+/// only entries still waiting do, and answers keep the entries' order.
+#[tokio::test(start_paused = true)]
+async fn multicall_limit_counts_waiting_entries_only() {
+    let mut t = RoutingTable::new();
+    t.register_async("wait", |ms: i64| async move {
+        tokio::time::sleep(Duration::from_millis(ms as u64)).await;
+        ms
+    })
+    .unwrap();
+    t.register_function("add", |a: i64, b: i64| a + b).unwrap();
+    let d = Dispatcher::new(
+        t,
+        DispatchOptions {
+            multicall_concurrency: 2,
+            ..options()
+        },
+    );
+    let entry = |name: &str, params: Vec<Value>| {
+        Value::structure([
+            ("methodName", name.into()),
+            ("params", Value::Array(params)),
+        ])
+    };
+    let calls = vec![
+        entry("wait", vec![30.into()]),
+        entry("add", vec![1.into(), 2.into()]),
+        entry("wait", vec![20.into()]),
+        entry("add", vec![3.into(), 4.into()]),
+        entry("wait", vec![10.into()]),
+        Value::Int(7),
+        entry("nope", vec![]),
+    ];
+    let started = tokio::time::Instant::now();
+    let result = call(&d, "system.multicall", vec![Value::Array(calls)])
+        .await
+        .unwrap();
+    // 30 and 20 wait together; 10 starts when 20 ends and ends with 30.
+    assert_eq!(started.elapsed(), Duration::from_millis(30));
+    let items = result.as_array().unwrap();
+    let one = |v: i64| Value::Array(vec![Value::Int(v)]);
+    assert_eq!(&items[..5], &[one(30), one(3), one(20), one(7), one(10)]);
+    for fault_entry in &items[5..] {
+        assert!(fault_entry.as_struct().unwrap().contains_key("faultCode"));
+    }
+}
+
 #[tokio::test]
 async fn multicall_size_is_capped() {
     let mut t = RoutingTable::new();

@@ -72,14 +72,14 @@ pub struct Dispatcher {
     /// Where calls are counted; `None` counts nothing.
     metrics: Option<Metrics>,
     /// The names the instance (if any) lists: valid `method` label values.
-    instance_names: HashSet<String>,
+    instance_names: HashSet<String, foldhash::fast::RandomState>,
     /// Whether any method needs credentials; when none does (auth off, the
     /// usual case) calls skip the policy lookup.
     guarded: bool,
     /// The success series of every name that is its own `method` label
     /// (exact routes, the instance's names, `system.*`), resolved when
     /// metrics are attached: a multicall of fifty calls records fifty.
-    ok_series: HashMap<String, CallSeries>,
+    ok_series: HashMap<String, CallSeries, foldhash::fast::RandomState>,
     /// What `system.listMethods` lists on every call, sorted: the exact
     /// routes' names and the enabled `system.*` methods, made once.
     listed: Vec<String>,
@@ -100,7 +100,7 @@ impl Dispatcher {
             metrics: None,
             instance_names,
             guarded,
-            ok_series: HashMap::new(),
+            ok_series: HashMap::default(),
             listed,
         }
     }

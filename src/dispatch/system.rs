@@ -1,8 +1,11 @@
 //! The `system.*` methods: introspection (`listMethods`, `methodHelp`,
 //! `methodSignature`) and `system.multicall`.
 
-use futures_util::StreamExt;
-use futures_util::stream;
+use std::future::Future;
+use std::task::Poll;
+
+use futures_util::stream::FuturesUnordered;
+use futures_util::{FutureExt, StreamExt};
 
 use super::context::CallContext;
 use super::error::CallError;
@@ -260,12 +263,42 @@ impl Dispatcher {
                 calls.len()
             )));
         }
-        let results: Vec<Value> = stream::iter(calls)
-            .map(|entry| self.multicall_entry(entry, ctx))
-            .buffered(self.options.multicall_concurrency.max(1))
-            .collect()
-            .await;
-        Ok(Value::Array(results))
+        let concurrency = self.options.multicall_concurrency.max(1);
+        let mut results: Vec<Option<Value>> = Vec::with_capacity(calls.len());
+        // Entries that did not answer on their first poll, by position. Most
+        // entries are plain functions that answer at once: they never enter
+        // this set, so they cost no task node, waker or reordering.
+        let mut pending = FuturesUnordered::new();
+        for (index, entry) in calls.into_iter().enumerate() {
+            while pending.len() >= concurrency {
+                Self::settle(&mut pending, &mut results).await;
+            }
+            let mut entry = Box::pin(self.multicall_entry(entry, ctx));
+            match futures_util::poll!(entry.as_mut()) {
+                Poll::Ready(value) => results.push(Some(value)),
+                Poll::Pending => {
+                    results.push(None);
+                    pending.push(entry.map(move |value| (index, value)));
+                }
+            }
+        }
+        while !pending.is_empty() {
+            Self::settle(&mut pending, &mut results).await;
+        }
+        let results = results
+            .into_iter()
+            .map(|r| r.expect("every entry answered"));
+        Ok(Value::Array(results.collect()))
+    }
+
+    /// Waits for one pending multicall entry and puts its answer in place.
+    async fn settle<F: Future<Output = (usize, Value)>>(
+        pending: &mut FuturesUnordered<F>,
+        results: &mut [Option<Value>],
+    ) {
+        if let Some((index, value)) = pending.next().await {
+            results[index] = Some(value);
+        }
     }
 
     async fn multicall_entry(&self, entry: Value, ctx: &CallContext) -> Value {

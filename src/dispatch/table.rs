@@ -173,7 +173,9 @@ pub enum TableError {
 /// reload builds a new one.
 #[derive(Default)]
 pub struct RoutingTable {
-    exact: HashMap<String, Route>,
+    /// Keys come from registration and config; clients only look names up,
+    /// so a fast hasher is safe here (no flood of client keys to resist).
+    exact: HashMap<String, Route, foldhash::fast::RandomState>,
     /// Longest prefix first.
     prefixes: Vec<Route>,
     fallback: Option<Route>,
