@@ -251,14 +251,20 @@ async fn slow_calls_time_out() {
     assert_eq!(f.code, fault::TRANSPORT_TIMEOUT);
 }
 
-#[tokio::test(start_paused = true)]
-async fn multicall_runs_calls_concurrently_in_order() {
+/// A table with `wait(ms)`: answers `ms` after sleeping that long.
+fn table_with_wait() -> RoutingTable {
     let mut t = RoutingTable::new();
     t.register_async("wait", |ms: i64| async move {
         tokio::time::sleep(Duration::from_millis(ms as u64)).await;
         ms
     })
     .unwrap();
+    t
+}
+
+#[tokio::test(start_paused = true)]
+async fn multicall_runs_calls_concurrently_in_order() {
+    let t = table_with_wait();
     let d = Dispatcher::new(
         t,
         DispatchOptions {
@@ -291,12 +297,7 @@ async fn multicall_runs_calls_concurrently_in_order() {
 /// only entries still waiting do, and answers keep the entries' order.
 #[tokio::test(start_paused = true)]
 async fn multicall_limit_counts_waiting_entries_only() {
-    let mut t = RoutingTable::new();
-    t.register_async("wait", |ms: i64| async move {
-        tokio::time::sleep(Duration::from_millis(ms as u64)).await;
-        ms
-    })
-    .unwrap();
+    let mut t = table_with_wait();
     t.register_function("add", |a: i64, b: i64| a + b).unwrap();
     let d = Dispatcher::new(
         t,
