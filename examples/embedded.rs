@@ -8,8 +8,8 @@
 
 use std::time::Duration;
 
-use xmlrpc_gateway::backend::client::XmlRpcClient;
-use xmlrpc_gateway::dispatch::{Bytes, RoutingTable};
+use xmlrpc_gateway::client::XmlRpcClient;
+use xmlrpc_gateway::{Bytes, RoutingTable};
 use xmlrpc_gateway::{Fault, Server, ServerOptions, Value};
 
 #[tokio::main]

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::dispatch::{CallContext, CallError, Dispatcher, fault, system};
+use crate::call::CallContext;
+use crate::dispatch::{CallError, Dispatcher, fault};
 use crate::metrics::Metrics;
-use crate::xmlrpc::{self, EncodeOptions, Fault, Limits, Value};
+use crate::xmlrpc::{self, EncodeOptions, Fault, Limits};
 
 /// What one request produced, for the transport and the access log.
 #[derive(Debug)]
@@ -20,7 +21,8 @@ pub struct Outcome {
     /// Calls in a multicall, if it was one.
     pub multicall_size: Option<usize>,
     /// The method names of a multicall's entries, in order (at most
-    /// [`LOGGED_MULTICALL_NAMES`]), for the access log.
+    /// 20), for the access
+    /// log: the dispatcher's, which parsed them.
     pub multicall_methods: Vec<String>,
     /// The fault code answered, if any.
     pub fault_code: Option<i32>,
@@ -38,8 +40,15 @@ pub struct Gateway {
     metrics: Metrics,
 }
 
-/// How many multicall entry names an [`Outcome`] keeps for the log.
-pub const LOGGED_MULTICALL_NAMES: usize = 20;
+impl std::fmt::Debug for Gateway {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Gateway")
+            .field("dispatcher", &self.dispatcher.load())
+            .field("limits", &self.limits)
+            .field("encode", &self.encode)
+            .finish_non_exhaustive()
+    }
+}
 
 impl Gateway {
     /// A gateway counting into a fresh [`Metrics`] of its own.
@@ -80,6 +89,7 @@ impl Gateway {
         self.dispatcher.load_full()
     }
 
+    /// How answers are encoded.
     pub fn encode_options(&self) -> &EncodeOptions {
         &self.encode
     }
@@ -91,22 +101,20 @@ impl Gateway {
             Ok(call) => call,
             Err(err) => {
                 tracing::debug!(request_id = %ctx.request_id, error = %err, "request did not decode");
-                let mut outcome = Outcome::unanswered(&[]);
+                let mut outcome = Outcome::unanswered();
                 self.finish_fault(&mut outcome, fault::decode_fault(&err));
                 return outcome;
             }
         };
-        let entries = (call.name == system::MULTICALL).then(|| {
-            call.params
-                .first()
-                .and_then(Value::as_array)
-                .unwrap_or_default()
-        });
-        let mut outcome = Outcome::unanswered(entries.unwrap_or_default());
-        outcome.multicall_size = entries.map(<[Value]>::len);
+        let mut outcome = Outcome::unanswered();
         let name = call.name;
         let dispatcher = self.dispatcher.load_full();
-        match dispatcher.call(&name, call.params, ctx).await {
+        let answer = dispatcher.answer(&name, call.params, ctx).await;
+        if let Some(multicall) = answer.multicall {
+            outcome.multicall_size = Some(multicall.size);
+            outcome.multicall_methods = multicall.names;
+        }
+        match answer.result {
             Ok(value) => match xmlrpc::encode_response(&value, &self.encode) {
                 Ok(body) => outcome.body = body,
                 Err(err) => {
@@ -131,24 +139,13 @@ impl Gateway {
 }
 
 impl Outcome {
-    /// An outcome with no answer yet; for a multicall, the first entries'
-    /// method names (for the access log).
-    fn unanswered(entries: &[Value]) -> Outcome {
-        let multicall_methods = entries
-            .iter()
-            .take(LOGGED_MULTICALL_NAMES)
-            .map(
-                |entry| match entry.as_struct().and_then(|m| m.get("methodName")) {
-                    Some(Value::String(name)) => name.clone(),
-                    _ => "-".to_owned(),
-                },
-            )
-            .collect();
+    /// An outcome with no answer yet.
+    fn unanswered() -> Outcome {
         Outcome {
             body: Vec::new(),
             method: None,
             multicall_size: None,
-            multicall_methods,
+            multicall_methods: Vec::new(),
             fault_code: None,
             unauthenticated: false,
         }

@@ -1,9 +1,29 @@
 //! xmlrpc-gateway: an XML-RPC server and gateway.
 //!
-//! Data flows one way: [`http`] takes a request in, [`gateway`] decodes it
-//! with [`xmlrpc`], dispatches it through the [`dispatch`] routing table (to
-//! an in-process handler or a [`backend`]), encodes the answer, and [`http`]
-//! sends it out. [`config`] and [`telemetry`] sit at the side.
+//! Data flows one way: the HTTP edge takes a request in (or CGI does), the
+//! [`gateway`] decodes it with the [`xmlrpc`] codec, dispatches it through
+//! the routing table (to an in-process handler or a backend service),
+//! encodes the answer, and the edge sends it out. [`config`] assembles the
+//! pieces at start and on reload; [`Metrics`] and logging are handed in.
+//!
+//! # What an embedder uses
+//!
+//! - A server: [`Server`] and its [`ServerOptions`] (the edge's
+//!   [`http::HttpOptions`], dispatch's [`DispatchOptions`], the codec's
+//!   [`xmlrpc::Limits`] and [`xmlrpc::EncodeOptions`], and [`Metrics`]).
+//! - Values: [`Value`], [`Fault`], [`Struct`], [`DateTime`]; the codec's
+//!   pure functions in [`xmlrpc`].
+//! - Handlers: [`RoutingTable`] with typed Rust functions
+//!   ([`RoutingTable::register_function`], [`RoutingTable::register_async`],
+//!   through [`FromValue`], [`IntoValue`] and [`IntoCallResult`]), raw
+//!   [`Handler`]s, an [`Instance`] (Python's `register_instance`), and
+//!   custom [`Backend`]s; [`CallContext`] is what each call knows.
+//! - The pipeline alone, bytes in and bytes out: [`gateway::Gateway`] with
+//!   a [`Dispatcher`]; CGI mode: [`http::cgi`].
+//! - Config files as the binary reads them: [`config`].
+//! - A client: [`client::XmlRpcClient`]; values to and from JSON: [`json`];
+//!   the content-coding rules (bounded gunzip) the edge applies: [`gzip`].
+//! - Logging setup: [`telemetry`]; the demo functions: [`demo`].
 //!
 //! Embedding it, the Rust counterpart of Python's `register_function`:
 //!
@@ -24,18 +44,35 @@
 //! # }
 //! ```
 
-pub mod backend;
+mod backend;
+mod call;
 pub mod config;
+mod defaults;
 pub mod demo;
-pub mod dispatch;
+mod dispatch;
 pub mod gateway;
+pub mod gzip;
 pub mod http;
-pub mod metrics;
-pub mod server;
+mod metrics;
+mod server;
 pub mod telemetry;
 pub mod xmlrpc;
 
-pub use dispatch::{CallContext, Dispatcher, RoutingTable};
+pub use backend::convert as json;
+pub use backend::{Backend, BackendCall, BackendError, Introspected};
+pub use call::{AuthPolicy, CallContext};
+pub use dispatch::fault;
+pub use dispatch::{
+    Answer, Bytes, CallError, CallResult, DispatchOptions, Dispatcher, FromValue, Handler,
+    Instance, IntoCallResult, IntoValue, MulticallSummary, Pattern, RawFn, Rename, Route,
+    RoutingTable, TableError, Target,
+};
+pub use metrics::Metrics;
 pub use server::{Server, ServerOptions};
-pub use xmlrpc::{Fault, Value};
-pub mod cgi;
+pub use xmlrpc::{DateTime, Fault, Struct, Value};
+
+/// Outbound clients: the XML-RPC client behind the `call` subcommand and
+/// the `xmlrpc` backend kind, and the shared HTTP client it runs on.
+pub mod client {
+    pub use crate::backend::client::{XmlRpcClient, http_client};
+}

@@ -9,12 +9,12 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
-use xmlrpc_gateway::backend::client::{XmlRpcClient, http_client};
-use xmlrpc_gateway::backend::convert;
+use xmlrpc_gateway::Metrics;
+use xmlrpc_gateway::client::{XmlRpcClient, http_client};
 use xmlrpc_gateway::config::{self, Config, ConfigError, Settings};
+use xmlrpc_gateway::gateway::Gateway;
 use xmlrpc_gateway::http::App;
-use xmlrpc_gateway::xmlrpc::Value;
-use xmlrpc_gateway::{Dispatcher, Server, ServerOptions, demo, telemetry};
+use xmlrpc_gateway::{BackendError, Dispatcher, Server, Value, demo, json, telemetry};
 
 /// mimalloc returns freed memory to the OS far more readily than glibc's
 /// malloc, so RSS comes back down after a burst of large requests. It is
@@ -126,6 +126,12 @@ fn load(
     Ok((cfg, settings))
 }
 
+/// Why serving ended badly: bad config (exit 64) or the server failing.
+enum Failure {
+    Config(ConfigError),
+    Serve(std::io::Error),
+}
+
 fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, String>) -> ExitCode {
     let (cfg, settings) = match load(file.as_deref(), listen, env) {
         Ok(loaded) => loaded,
@@ -134,22 +140,22 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
     telemetry::init(settings.log_format, &settings.log_level);
     raise_fd_limit(settings.http.max_connections);
     let rt = runtime();
+    // One registry for the whole process, handed down: the server counts
+    // into it, the backends' breakers show their state in it, and the
+    // reload loop counts reloads in it.
+    let metrics = Metrics::new();
     let result = rt.block_on(async {
-        let table = config::build_table(&cfg, &demo::handlers())?;
-        let mut options = ServerOptions::from(&settings);
-        options.metrics = xmlrpc_gateway::metrics::Metrics::global();
+        let table = config::build_table(&cfg, &demo::handlers(), &metrics).map_err(Failure::Config)?;
+        let options = settings.server_options(metrics.clone());
         let server = Server::bind(settings.listen, table, options)
             .await
-            .map_err(|e| ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen)))?;
+            .map_err(|e| Failure::Config(ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen))))?;
         tracing::info!(listen = %server.local_addr().map_or_else(|_| settings.listen.to_string(), |a| a.to_string()), "serving XML-RPC");
         if let Some(admin) = server.admin_addr() {
             tracing::info!(listen = %admin, "serving admin endpoints");
         }
-        let reloader = tokio::spawn(reload_on_sighup(server.app(), file, env.clone()));
-        let served = server
-            .run(shutdown_signal())
-            .await
-            .map_err(|e| ConfigError::Load(format!("server failed: {e}")));
+        let reloader = tokio::spawn(reload_on_sighup(server.app(), metrics, file, env.clone()));
+        let served = server.run(shutdown_signal()).await.map_err(Failure::Serve);
         reloader.abort();
         served
     });
@@ -158,9 +164,9 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
             tracing::info!("stopped");
             ExitCode::SUCCESS
         }
-        Err(err @ ConfigError::Invalid { .. }) => config_error(&err),
-        Err(err) => {
-            eprintln!("xmlrpc-gateway: {err}");
+        Err(Failure::Config(err)) => config_error(&err),
+        Err(Failure::Serve(err)) => {
+            eprintln!("xmlrpc-gateway: server failed: {err}");
             ExitCode::FAILURE
         }
     }
@@ -173,7 +179,12 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
 /// and the TLS certificate and key are replaced too. Listener, HTTP limits,
 /// codec options, CORS, turning TLS on or off and the set of forwarded
 /// header names need a restart.
-async fn reload_on_sighup(app: Arc<App>, file: Option<PathBuf>, env: HashMap<String, String>) {
+async fn reload_on_sighup(
+    app: Arc<App>,
+    metrics: Metrics,
+    file: Option<PathBuf>,
+    env: HashMap<String, String>,
+) {
     use tokio::signal::unix::{SignalKind, signal};
     let mut hup = match signal(SignalKind::hangup()) {
         Ok(hup) => hup,
@@ -185,16 +196,16 @@ async fn reload_on_sighup(app: Arc<App>, file: Option<PathBuf>, env: HashMap<Str
     while hup.recv().await.is_some() {
         tracing::info!("SIGHUP: reloading config");
         let built = load(file.as_deref(), None, &env).and_then(|(cfg, settings)| {
-            let table = config::build_table(&cfg, &demo::handlers())?;
+            let table = config::build_table(&cfg, &demo::handlers(), &metrics)?;
             Ok((Dispatcher::new(table, settings.dispatch), settings.http))
         });
         match built {
             Ok((dispatcher, http)) => {
                 app.gateway.replace_dispatcher(dispatcher);
                 app.reload_edge(&http);
-                telemetry::record_reload(None);
+                telemetry::record_reload(&metrics, None);
             }
-            Err(err) => telemetry::record_reload(Some(&err)),
+            Err(err) => telemetry::record_reload(&metrics, Some(&err)),
         }
     }
 }
@@ -213,7 +224,7 @@ async fn shutdown_signal() {
 fn parse_json_arg(text: &str) -> Result<Value, String> {
     let json: serde_json::Value =
         serde_json::from_str(text).map_err(|e| format!("{text:?} is not JSON: {e}"))?;
-    convert::from_json(json)
+    json::from_json(json)
 }
 
 fn call(url: &str, args: &[String], multicall: bool) -> ExitCode {
@@ -260,14 +271,14 @@ fn call(url: &str, args: &[String], multicall: bool) -> ExitCode {
     let result = runtime().block_on(client.call(&method, &params, &Default::default()));
     match result {
         Ok(value) => {
-            let json = convert::to_json(&value);
+            let json = json::to_json(&value);
             println!(
                 "{}",
                 serde_json::to_string_pretty(&json).unwrap_or_default()
             );
             ExitCode::SUCCESS
         }
-        Err(xmlrpc_gateway::backend::BackendError::Remote(fault)) => {
+        Err(BackendError::Remote(fault)) => {
             eprintln!("Fault {}: {}", fault.code, fault.message);
             ExitCode::FAILURE
         }
@@ -280,7 +291,7 @@ fn call(url: &str, args: &[String], multicall: bool) -> ExitCode {
 
 fn check_config(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
     let checked = load(file.as_deref(), None, env).and_then(|(cfg, settings)| {
-        let table = config::build_table(&cfg, &demo::handlers())?;
+        let table = config::build_table(&cfg, &demo::handlers(), &Metrics::new())?;
         Ok((settings, table))
     });
     match checked {
@@ -303,20 +314,20 @@ fn cgi(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
     };
     // CGI output belongs to the web server: logs go to stderr only on warnings.
     telemetry::init(settings.log_format, "warn");
-    let table = match config::build_table(&cfg, &demo::handlers()) {
+    let metrics = Metrics::new();
+    let table = match config::build_table(&cfg, &demo::handlers(), &metrics) {
         Ok(table) => table,
         Err(err) => return config_error(&err),
     };
-    let dispatcher = xmlrpc_gateway::Dispatcher::new(table, settings.dispatch.clone());
-    let gateway =
-        xmlrpc_gateway::gateway::Gateway::new(dispatcher, settings.limits, settings.encode);
+    let dispatcher = Dispatcher::new(table, settings.dispatch.clone());
+    let gateway = Gateway::with_metrics(dispatcher, settings.limits, settings.encode, metrics);
+    let app = App::new(gateway, settings.http.clone());
     let written = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("the tokio runtime starts")
-        .block_on(xmlrpc_gateway::cgi::handle(
-            &gateway,
-            &settings.http,
+        .block_on(xmlrpc_gateway::http::cgi::handle(
+            &app,
             env,
             std::io::stdin().lock(),
             &mut std::io::stdout().lock(),

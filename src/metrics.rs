@@ -3,13 +3,13 @@
 //! path only writes here, never reads (rendering happens on a scrape).
 //!
 //! Each [`Metrics`] owns its registry (never prometheus' global default), so
-//! two servers in one process, or two tests, do not share counters. The
-//! binary uses [`Metrics::global`]; the free functions
-//! [`record_config_reload`] and [`set_backend_circuit_state`] write to that
-//! one, for code (config reload, backends) that holds no handle.
+//! two servers in one process, or two tests, do not share counters. There
+//! is no process-wide instance: `main` makes one and hands it down (to the
+//! server, to each backend's circuit breaker, to the reload loop), as an
+//! embedder does with its own.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus::{
@@ -17,17 +17,17 @@ use prometheus::{
     IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
-use crate::dispatch::{AuthFailure, Origin};
+use crate::call::{AuthFailure, Origin};
 
 /// Every metric name starts with this.
-pub const PREFIX: &str = "xmlrpc_gateway";
+pub(crate) const PREFIX: &str = "xmlrpc_gateway";
 
 /// The `path` label of requests to paths that are neither RPC paths nor
 /// endpoints of the gateway's own (so clients cannot mint label values).
-pub const OTHER_PATH: &str = "other";
+pub(crate) const OTHER_PATH: &str = "other";
 
 /// The `method` label of a name the routing table does not know.
-pub const UNKNOWN_METHOD: &str = "unknown";
+pub(crate) const UNKNOWN_METHOD: &str = "unknown";
 
 /// Seconds: 0.5 ms to 30 s.
 const DURATION_BUCKETS: &[f64] = &[
@@ -39,7 +39,7 @@ const MULTICALL_BUCKETS: &[f64] = &[1.0, 2.0, 5.0, 10.0, 20.0, 50.0, 100.0, 200.
 
 /// The `calls` and `call_duration_seconds` series of one method's
 /// successful calls (see [`Metrics::ok_call_series`]).
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct CallSeries {
     calls: IntCounter,
     duration: Histogram,
@@ -63,7 +63,7 @@ pub enum CircuitState {
 
 /// How a call ended, for the `outcome` label.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum CallOutcome {
+pub(crate) enum CallOutcome {
     /// A value.
     Ok,
     /// A fault the client caused or the handler/backend answered with.
@@ -74,14 +74,14 @@ pub enum CallOutcome {
 
 impl CallOutcome {
     /// The outcome of a failure of this origin.
-    pub fn of(origin: Origin) -> Self {
+    pub(crate) fn of(origin: Origin) -> Self {
         match origin {
             Origin::Client | Origin::Handler => CallOutcome::Fault,
             Origin::Backend | Origin::Gateway => CallOutcome::Error,
         }
     }
 
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             CallOutcome::Ok => "ok",
             CallOutcome::Fault => "fault",
@@ -300,12 +300,6 @@ impl Metrics {
         }
     }
 
-    /// The process-wide instance the binary serves.
-    pub fn global() -> Metrics {
-        static GLOBAL: OnceLock<Metrics> = OnceLock::new();
-        GLOBAL.get_or_init(Metrics::new).clone()
-    }
-
     /// The text exposition format, and its content type.
     pub fn render(&self) -> (String, String) {
         let encoder = TextEncoder::new();
@@ -320,7 +314,7 @@ impl Metrics {
     }
 
     /// One answered HTTP request. `path` must come from a closed set (see
-    /// [`OTHER_PATH`]).
+    /// `OTHER_PATH`).
     pub fn http_request(&self, path: &str, status: u16) {
         self.inner
             .http_requests
@@ -403,12 +397,14 @@ impl Metrics {
         }
     }
 
-    /// Sets a backend's circuit breaker state.
-    pub fn set_circuit_state(&self, backend: &str, state: CircuitState) {
-        self.inner
-            .backend_circuit_state
-            .with_label_values(&[backend])
-            .set(state as i64);
+    /// The `backend_circuit_state` series of one backend, for its circuit
+    /// breaker to write to.
+    pub fn circuit_gauge(&self, backend: &str) -> CircuitGauge {
+        CircuitGauge(
+            self.inner
+                .backend_circuit_state
+                .with_label_values(&[backend]),
+        )
     }
 
     /// Counts a config reload.
@@ -428,17 +424,21 @@ impl Metrics {
     }
 }
 
-/// Counts a config reload in the binary's metrics ([`Metrics::global`]).
-pub fn record_config_reload(ok: bool) {
-    Metrics::global().config_reload(ok);
-}
+/// One backend's circuit state series: the handle a circuit breaker is
+/// given. A breaker without one (a detached backend in a unit test) shows
+/// nothing.
+#[derive(Clone, Debug)]
+pub struct CircuitGauge(IntGauge);
 
-/// Sets a backend's circuit state in the binary's metrics ([`Metrics::global`]).
-pub fn set_backend_circuit_state(backend: &str, state: CircuitState) {
-    Metrics::global().set_circuit_state(backend, state);
+impl CircuitGauge {
+    /// Shows `state`.
+    pub fn set(&self, state: CircuitState) {
+        self.0.set(state as i64);
+    }
 }
 
 /// Increments a gauge now and decrements it when dropped.
+#[derive(Debug)]
 pub struct GaugeGuard(IntGauge);
 
 impl GaugeGuard {
@@ -490,7 +490,7 @@ mod tests {
             Duration::from_millis(3),
         );
         m.backend_call("inv", Some("timeout"), Duration::from_millis(5));
-        m.set_circuit_state("inv", CircuitState::HalfOpen);
+        m.circuit_gauge("inv").set(CircuitState::HalfOpen);
         let (text, content_type) = m.render();
         assert!(content_type.starts_with("text/plain"), "{content_type}");
         for line in [

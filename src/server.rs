@@ -19,12 +19,17 @@ use crate::xmlrpc::{EncodeOptions, Limits};
 /// or multicall until switched on.
 #[derive(Clone, Debug, Default)]
 pub struct ServerOptions {
+    /// The HTTP edge's settings.
     pub http: HttpOptions,
+    /// Dispatch's switches and bounds.
     pub dispatch: DispatchOptions,
+    /// The decoder's bounds.
     pub limits: Limits,
+    /// The encoder's options.
     pub encode: EncodeOptions,
     /// Where the server counts; by default a fresh registry of its own (the
-    /// binary passes [`Metrics::global`]).
+    /// binary makes one in `main` and hands the same one to the backends
+    /// it builds, so their circuit states show beside the calls).
     pub metrics: Metrics,
 }
 
@@ -49,19 +54,8 @@ impl ServerOptions {
     }
 }
 
-impl From<&crate::config::Settings> for ServerOptions {
-    fn from(s: &crate::config::Settings) -> Self {
-        ServerOptions {
-            http: s.http.clone(),
-            dispatch: s.dispatch.clone(),
-            limits: s.limits,
-            encode: s.encode,
-            metrics: Metrics::new(),
-        }
-    }
-}
-
 /// A bound server, ready to run.
+#[derive(Debug)]
 pub struct Server {
     listener: TcpListener,
     /// The operator's endpoints' own listener, when `admin.listen` is set.
@@ -119,6 +113,7 @@ impl Server {
         Ok(self)
     }
 
+    /// The address served.
     pub fn local_addr(&self) -> io::Result<SocketAddr> {
         self.listener.local_addr()
     }

@@ -7,7 +7,30 @@ use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
 
-use crate::config::LogFormat;
+use crate::metrics::Metrics;
+
+/// `log.format`: how log lines are written.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object a line.
+    Json,
+}
+
+impl TryFrom<String> for LogFormat {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err(format!("{text:?} is not one of text, json")),
+        }
+    }
+}
 
 /// Installs the global subscriber. `RUST_LOG`, when set, overrides `level`.
 /// Calling it twice is harmless (the second call does nothing).
@@ -25,33 +48,14 @@ pub fn init(format: LogFormat, level: &str) {
     };
 }
 
-/// Config reloads so far: `(applied, refused)`. The hook point for the
-/// metrics to come; for now a counter and a log line.
-static RELOADS_OK: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-static RELOADS_REFUSED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
 /// Records one config reload (SIGHUP): applied, or refused with `error`;
-/// also in `xmlrpc_gateway_config_reloads_total` (the binary's metrics).
-pub fn record_reload(error: Option<&dyn std::fmt::Display>) {
-    use std::sync::atomic::Ordering::Relaxed;
-    crate::metrics::record_config_reload(error.is_none());
+/// counted in `metrics` (`xmlrpc_gateway_config_reloads_total`) and logged.
+pub fn record_reload(metrics: &Metrics, error: Option<&dyn std::fmt::Display>) {
+    metrics.config_reload(error.is_none());
     match error {
-        None => {
-            let n = RELOADS_OK.fetch_add(1, Relaxed) + 1;
-            tracing::info!(
-                reloads = n,
-                "config reloaded; new calls use the new routing table"
-            );
-        }
+        None => tracing::info!("config reloaded; new calls use the new routing table"),
         Some(err) => {
-            let n = RELOADS_REFUSED.fetch_add(1, Relaxed) + 1;
-            tracing::warn!(refused = n, error = %err, "config reload refused; keeping the running routing table");
+            tracing::warn!(error = %err, "config reload refused; keeping the running routing table");
         }
     }
-}
-
-/// `(applied, refused)` reload counts.
-pub fn reload_counts() -> (u64, u64) {
-    use std::sync::atomic::Ordering::Relaxed;
-    (RELOADS_OK.load(Relaxed), RELOADS_REFUSED.load(Relaxed))
 }

@@ -7,10 +7,10 @@ use std::time::Duration;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use xmlrpc_gateway::dispatch::{
+use xmlrpc_gateway::xmlrpc::{Fault, Value};
+use xmlrpc_gateway::{
     CallContext, CallError, CallResult, DispatchOptions, Dispatcher, Instance, RoutingTable, fault,
 };
-use xmlrpc_gateway::xmlrpc::{Fault, Value};
 
 fn options() -> DispatchOptions {
     DispatchOptions {
@@ -395,7 +395,7 @@ async fn non_finite_doubles_are_never_sent() {
 
 #[tokio::test]
 async fn routes_needing_credentials_refuse_anonymous_calls_and_multicall_entries() {
-    use xmlrpc_gateway::dispatch::AuthPolicy;
+    use xmlrpc_gateway::AuthPolicy;
     let mut t = RoutingTable::new();
     t.register_function("add", |a: i64, b: i64| a + b).unwrap();
     t.register_function("secret", || "42".to_owned())

@@ -3,6 +3,7 @@
 //! function the libFuzzer target calls (fuzz/src/lib.rs, included by path),
 //! so a crash found once stays fixed without cargo-fuzz or nightly.
 
+#[allow(unreachable_pub)]
 #[path = "../fuzz/src/lib.rs"]
 mod checks;
 

@@ -6,18 +6,10 @@ mod common;
 use std::io::Write;
 use std::net::TcpStream;
 
-use common::{Gateway, call_xml, post, raw, read_response};
+use common::{Gateway, call_xml, gunzip, gzip, post, raw, read_response};
 
 fn add_call() -> String {
     call_xml("add", &["<int>2</int>", "<int>3</int>"])
-}
-
-fn gzip(data: &[u8]) -> Vec<u8> {
-    xmlrpc_gateway::http::gzip(data)
-}
-
-fn gunzip(data: &[u8]) -> Vec<u8> {
-    xmlrpc_gateway::http::gunzip(data, 1 << 30).unwrap()
 }
 
 #[test]

@@ -235,7 +235,7 @@ fn calls_are_counted_by_method_route_outcome_and_origin() {
         &post("/RPC2", &[], multicall_xml(&names).as_bytes()),
     );
     assert_eq!(resp.status, 200);
-    let gz = xmlrpc_gateway::http::gzip(call_xml("echo", &["<int>1</int>"]).as_bytes());
+    let gz = common::gzip(call_xml("echo", &["<int>1</int>"]).as_bytes());
     let resp = raw(gw.addr, &post("/RPC2", &["Content-Encoding: gzip"], &gz));
     ok_int(&resp, 1);
 
@@ -550,20 +550,20 @@ fn the_drain_timeout_bounds_shutdown() {
 /// (never within the test's call timeout).
 struct ScriptedBackend;
 
-impl xmlrpc_gateway::backend::Backend for ScriptedBackend {
+impl xmlrpc_gateway::Backend for ScriptedBackend {
     fn name(&self) -> &str {
         "inventory"
     }
 
     fn call(
         &self,
-        call: xmlrpc_gateway::backend::BackendCall,
+        call: xmlrpc_gateway::BackendCall,
         _ctx: xmlrpc_gateway::CallContext,
     ) -> futures_util::future::BoxFuture<
         'static,
-        Result<xmlrpc_gateway::Value, xmlrpc_gateway::backend::BackendError>,
+        Result<xmlrpc_gateway::Value, xmlrpc_gateway::BackendError>,
     > {
-        use xmlrpc_gateway::backend::BackendError;
+        use xmlrpc_gateway::BackendError;
         Box::pin(async move {
             match call.method.as_str() {
                 "inv.ok" => Ok(xmlrpc_gateway::Value::Int(1)),
@@ -583,8 +583,7 @@ impl xmlrpc_gateway::backend::Backend for ScriptedBackend {
 #[tokio::test]
 async fn backend_calls_are_counted_by_backend_and_error_kind() {
     use std::sync::Arc;
-    use xmlrpc_gateway::dispatch::{DispatchOptions, Pattern, Rename, Route, Target};
-    use xmlrpc_gateway::metrics::Metrics;
+    use xmlrpc_gateway::{DispatchOptions, Metrics, Pattern, Rename, Route, Target};
     let mut table = xmlrpc_gateway::RoutingTable::new();
     table
         .add(Route {
@@ -649,25 +648,49 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
     );
 }
 
+const DEAD_BACKEND: &str = "[backends.dead]\nkind = \"jsonrpc\"\nurl = \"http://127.0.0.1:1/\"\ncircuit_breaker = { failures = 2, open_for = \"60s\" }\n\n[[routes]]\nmethod = \"dead.*\"\nbackend = \"dead\"\n";
+
 #[test]
-fn circuit_state_and_reloads_reach_the_global_metrics() {
-    use xmlrpc_gateway::metrics::{self, CircuitState, Metrics};
-    metrics::set_backend_circuit_state("inventory", CircuitState::Open);
-    metrics::record_config_reload(false);
-    let (text, _) = Metrics::global().render();
-    assert_eq!(
+fn a_real_breaker_shows_its_state_in_its_own_servers_metrics() {
+    // Two servers in one process, each with its own registry: the breaker
+    // of one must not show in the other's gauge.
+    let a = Gateway::start(DEAD_BACKEND);
+    let b = Gateway::start(DEAD_BACKEND);
+    let state = |gw: &Gateway| {
+        let text = gw.metrics();
+        let series = r#"xmlrpc_gateway_backend_circuit_state{backend="dead"}"#;
+        assert!(text.contains(series), "no circuit series in\n{text}");
+        sample_value(&text, series)
+    };
+    assert_eq!(state(&a), 0.0, "closed at start");
+    for _ in 0..2 {
+        let resp = rpc(a.addr, "dead.anything", &[]);
+        assert!(resp.text().contains("<int>-32305</int>"), "{}", resp.text());
+    }
+    assert_eq!(state(&a), 1.0, "two refusals open it");
+    assert_eq!(state(&b), 0.0, "the other server's breaker is its own");
+    let resp = rpc(a.addr, "dead.anything", &[]);
+    assert!(resp.text().contains("<int>-32302</int>"), "{}", resp.text());
+}
+
+#[test]
+fn real_reloads_are_counted_in_the_binarys_metrics() {
+    let bin = common::Binary::start("[admin]\nlisten = \"127.0.0.1:0\"\n");
+    let admin = bin.admin_addr.unwrap();
+    let reloads = |result: &str| {
+        let text = get(admin, "/metrics").text();
         sample_value(
             &text,
-            r#"xmlrpc_gateway_backend_circuit_state{backend="inventory"}"#
-        ),
-        1.0
-    );
-    assert!(
-        sample_value(
-            &text,
-            r#"xmlrpc_gateway_config_reloads_total{result="error"}"#
-        ) >= 1.0
-    );
+            &format!(r#"xmlrpc_gateway_config_reloads_total{{result="{result}"}}"#),
+        )
+    };
+    assert_eq!((reloads("ok"), reloads("error")), (0.0, 0.0));
+    bin.signal("HUP");
+    common::wait_until(Duration::from_secs(10), || reloads("ok") == 1.0);
+    std::fs::write(bin.config_path(), "[server]\nencoding = \"klingon\"\n").unwrap();
+    bin.signal("HUP");
+    common::wait_until(Duration::from_secs(10), || reloads("error") == 1.0);
+    assert_eq!(reloads("ok"), 1.0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

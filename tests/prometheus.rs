@@ -27,7 +27,7 @@ fn make_traffic(addr: SocketAddr) {
         ],
     );
     raw(addr, &post("/RPC2", &[], multicall.as_bytes()));
-    let gz = xmlrpc_gateway::http::gzip(common::call_xml("echo", &["<int>1</int>"]).as_bytes());
+    let gz = common::gzip(common::call_xml("echo", &["<int>1</int>"]).as_bytes());
     raw(addr, &post("/RPC2", &["Content-Encoding: gzip"], &gz));
     get(addr, "/nowhere");
 }

@@ -3,7 +3,7 @@
 //! own test suite, which includes this file by path) replays the seeds and
 //! every saved crash through them. No fuzzer types here.
 
-use xmlrpc_gateway::http::{GunzipError, gunzip, gzip};
+use xmlrpc_gateway::gzip::{GunzipError, gunzip, gzip};
 use xmlrpc_gateway::xmlrpc::{
     EncodeOptions, Limits, Value, decode_call, decode_response, encode_call, encode_response,
 };

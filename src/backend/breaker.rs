@@ -2,14 +2,14 @@
 //! consecutive failures -> half-open after a pause, where one probe call
 //! decides) and the limit on requests in flight. No I/O here.
 
-use crate::metrics::CircuitState;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::sync::{Semaphore, SemaphorePermit};
 use tokio::time::Instant;
 
-use super::BackendError;
+use super::error::BackendError;
+use crate::metrics::{CircuitGauge, CircuitState};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum State {
@@ -25,18 +25,25 @@ enum State {
 
 /// A per-backend circuit breaker. `failures == 0` turns it off.
 #[derive(Debug)]
-pub struct Breaker {
-    /// The backend's name, for the `backend_circuit_state` gauge.
-    name: String,
+pub(super) struct Breaker {
+    /// The backend's `backend_circuit_state` series, handed in by whoever
+    /// built the backend (none: the state is not shown).
+    gauge: Option<CircuitGauge>,
     failures_to_open: u32,
     open_for: Duration,
     state: Mutex<State>,
 }
 
 impl Breaker {
-    pub fn new(name: &str, failures_to_open: u32, open_for: Duration) -> Self {
+    /// A closed breaker that opens after `failures_to_open` consecutive
+    /// failures for `open_for`, showing its state on `gauge`.
+    pub(super) fn new(
+        failures_to_open: u32,
+        open_for: Duration,
+        gauge: Option<CircuitGauge>,
+    ) -> Self {
         let breaker = Breaker {
-            name: name.to_owned(),
+            gauge,
             failures_to_open,
             open_for,
             state: Mutex::new(State::Closed { failures: 0 }),
@@ -45,14 +52,15 @@ impl Breaker {
         breaker
     }
 
-    /// Shows `state` on the process's `backend_circuit_state` gauge.
+    /// Shows `state` on the backend's `backend_circuit_state` series.
     fn publish(&self, state: &State) {
+        let Some(gauge) = &self.gauge else { return };
         let shown = match state {
             State::Closed { .. } => CircuitState::Closed,
             State::Open { .. } => CircuitState::Open,
             State::HalfOpen => CircuitState::HalfOpen,
         };
-        crate::metrics::set_backend_circuit_state(&self.name, shown);
+        gauge.set(shown);
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
@@ -62,7 +70,7 @@ impl Breaker {
     /// Lets a call through (`Some`), or refuses it while the circuit is
     /// open. The ticket must be given the call's outcome; a ticket dropped
     /// unrecorded (the call was cancelled) counts as a failure for a probe.
-    pub fn admit(self: &Arc<Self>) -> Option<Ticket> {
+    pub(super) fn admit(self: &Arc<Self>) -> Option<Ticket> {
         if self.failures_to_open == 0 {
             return Some(Ticket::new(self, false));
         }
@@ -79,7 +87,8 @@ impl Breaker {
     }
 
     /// Whether calls are currently refused.
-    pub fn is_open(&self) -> bool {
+    #[cfg(test)]
+    pub(super) fn is_open(&self) -> bool {
         matches!(*self.lock(), State::Open { until } if Instant::now() < until)
     }
 
@@ -114,7 +123,7 @@ impl Breaker {
 
 /// One admitted call.
 #[derive(Debug)]
-pub struct Ticket {
+pub(super) struct Ticket {
     breaker: Arc<Breaker>,
     probe: bool,
     recorded: bool,
@@ -130,7 +139,7 @@ impl Ticket {
     }
 
     /// Records the call's outcome: `None` for success.
-    pub fn record(mut self, err: Option<&BackendError>) {
+    pub(super) fn record(mut self, err: Option<&BackendError>) {
         self.recorded = true;
         if self.breaker.failures_to_open == 0 {
             return;
@@ -153,18 +162,18 @@ impl Drop for Ticket {
 /// The bound on requests in flight to one backend. A call waits for a slot;
 /// the wait counts against the call's timeout.
 #[derive(Debug)]
-pub struct Limiter {
+pub(super) struct Limiter {
     slots: Semaphore,
 }
 
 impl Limiter {
-    pub fn new(max: usize) -> Self {
+    pub(super) fn new(max: usize) -> Self {
         Limiter {
             slots: Semaphore::new(max.max(1)),
         }
     }
 
-    pub async fn acquire(&self) -> SemaphorePermit<'_> {
+    pub(super) async fn acquire(&self) -> SemaphorePermit<'_> {
         self.slots
             .acquire()
             .await
@@ -172,7 +181,8 @@ impl Limiter {
     }
 
     /// Slots free right now.
-    pub fn available(&self) -> usize {
+    #[cfg(test)]
+    pub(super) fn available(&self) -> usize {
         self.slots.available_permits()
     }
 }
@@ -180,14 +190,19 @@ impl Limiter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::metrics::Metrics;
 
     fn fail(b: &Arc<Breaker>) {
         b.admit().unwrap().record(Some(&BackendError::Refused));
     }
 
-    /// The state the process's gauge shows for `backend`.
-    fn gauge(backend: &str) -> Option<String> {
-        let (text, _) = crate::metrics::Metrics::global().render();
+    fn breaker(failures: u32, open_for: Duration) -> Arc<Breaker> {
+        Arc::new(Breaker::new(failures, open_for, None))
+    }
+
+    /// The state `metrics` shows for `backend`.
+    fn gauge(metrics: &Metrics, backend: &str) -> Option<String> {
+        let (text, _) = metrics.render();
         let prefix = format!("xmlrpc_gateway_backend_circuit_state{{backend=\"{backend}\"}} ");
         text.lines()
             .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
@@ -195,20 +210,26 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn the_gauge_follows_the_state() {
-        let b = Arc::new(Breaker::new("gauge-test", 1, Duration::from_secs(10)));
-        assert_eq!(gauge("gauge-test").as_deref(), Some("0"));
+        let metrics = Metrics::new();
+        let gauge_of = |name| Some(metrics.circuit_gauge(name));
+        let b = Arc::new(Breaker::new(1, Duration::from_secs(10), gauge_of("a")));
+        // A second registry's breaker of the same name shows nothing here.
+        let other = Metrics::new();
+        let _b2 = Breaker::new(1, Duration::from_secs(10), Some(other.circuit_gauge("a")));
+        assert_eq!(gauge(&metrics, "a").as_deref(), Some("0"));
         fail(&b);
-        assert_eq!(gauge("gauge-test").as_deref(), Some("1"));
+        assert_eq!(gauge(&metrics, "a").as_deref(), Some("1"));
+        assert_eq!(gauge(&other, "a").as_deref(), Some("0"));
         tokio::time::advance(Duration::from_secs(10)).await;
         let probe = b.admit().expect("half-open");
-        assert_eq!(gauge("gauge-test").as_deref(), Some("2"));
+        assert_eq!(gauge(&metrics, "a").as_deref(), Some("2"));
         probe.record(None);
-        assert_eq!(gauge("gauge-test").as_deref(), Some("0"));
+        assert_eq!(gauge(&metrics, "a").as_deref(), Some("0"));
     }
 
     #[tokio::test(start_paused = true)]
     async fn opens_after_consecutive_failures_then_probes() {
-        let b = Arc::new(Breaker::new("test", 3, Duration::from_secs(10)));
+        let b = breaker(3, Duration::from_secs(10));
         fail(&b);
         fail(&b);
         // A success resets the count.
@@ -233,7 +254,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn answers_from_a_live_service_do_not_count() {
-        let b = Arc::new(Breaker::new("test", 1, Duration::from_secs(10)));
+        let b = breaker(1, Duration::from_secs(10));
         let fault = BackendError::Remote(crate::xmlrpc::Fault::new(1, "no"));
         b.admit().unwrap().record(Some(&fault));
         b.admit()
@@ -248,7 +269,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn a_cancelled_probe_reopens() {
-        let b = Arc::new(Breaker::new("test", 1, Duration::from_secs(1)));
+        let b = breaker(1, Duration::from_secs(1));
         fail(&b);
         tokio::time::advance(Duration::from_secs(1)).await;
         drop(b.admit().unwrap());
@@ -257,7 +278,7 @@ mod tests {
 
     #[test]
     fn zero_failures_means_no_breaker() {
-        let b = Arc::new(Breaker::new("test", 0, Duration::from_secs(1)));
+        let b = breaker(0, Duration::from_secs(1));
         for _ in 0..10 {
             fail(&b);
         }

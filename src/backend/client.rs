@@ -10,17 +10,17 @@ use reqwest::header::{
     ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT,
 };
 
-use super::BackendError;
+use super::error::BackendError;
 use crate::xmlrpc::{self, EncodeOptions, Limits, Value};
 
 /// Answers larger than this are refused (after gunzip too).
-pub const MAX_RESPONSE_BYTES: usize = 64 << 20;
+pub(crate) const MAX_RESPONSE_BYTES: usize = 64 << 20;
 
 /// The settings every outbound client shares. TLS uses rustls with the ring
 /// provider. Redirects are not followed (a backend's 3xx is a bad status:
 /// following one would turn a POST into a GET), and reqwest's own retry
 /// layer is off (retries are ours, per route, in [`send`]).
-pub fn client_builder(max_idle_per_host: usize) -> reqwest::ClientBuilder {
+pub(crate) fn client_builder(max_idle_per_host: usize) -> reqwest::ClientBuilder {
     let _ = rustls::crypto::ring::default_provider().install_default();
     let mut headers = HeaderMap::new();
     headers.insert(
@@ -43,7 +43,7 @@ pub fn client_builder(max_idle_per_host: usize) -> reqwest::ClientBuilder {
 /// its certificates out of memory when no backend uses https (1.2 MB of
 /// idle RSS, measured). A TLS handshake through it would fail verification,
 /// never pass unchecked.
-pub fn plain_http_tls() -> rustls::ClientConfig {
+pub(crate) fn plain_http_tls() -> rustls::ClientConfig {
     let _ = rustls::crypto::ring::default_provider().install_default();
     rustls::ClientConfig::builder()
         .with_root_certificates(rustls::RootCertStore::empty())
@@ -64,14 +64,14 @@ pub fn http_client() -> reqwest::Client {
 }
 
 /// Pause before retry number `attempt` (1-based): 50 ms, 100 ms, 200 ms...
-pub fn backoff(attempt: u32) -> Duration {
+pub(crate) fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(50u64 << attempt.saturating_sub(1).min(5))
 }
 
 /// Sends a request, trying again up to `retries` times when the failure
 /// happened before anything was sent (connection refused, connect
 /// timeout). `build` makes a fresh request for each attempt.
-pub async fn send(
+pub(crate) async fn send(
     build: impl Fn() -> reqwest::RequestBuilder,
     retries: u32,
 ) -> Result<reqwest::Response, BackendError> {
@@ -90,7 +90,7 @@ pub async fn send(
 }
 
 /// Maps a transport failure to its kind.
-pub fn classify(err: &reqwest::Error) -> BackendError {
+pub(crate) fn classify(err: &reqwest::Error) -> BackendError {
     if err.is_timeout() {
         BackendError::Timeout
     } else if err.is_connect() {
@@ -102,7 +102,7 @@ pub fn classify(err: &reqwest::Error) -> BackendError {
 }
 
 /// Reads a response body, bounded, gunzipping it when the server gzipped it.
-pub async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BackendError> {
+pub(crate) async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, BackendError> {
     let gzipped = response
         .headers()
         .get(CONTENT_ENCODING)
@@ -115,7 +115,7 @@ pub async fn read_body(mut response: reqwest::Response) -> Result<Vec<u8>, Backe
         body.extend_from_slice(&chunk);
     }
     if gzipped {
-        body = crate::http::gunzip(&body, MAX_RESPONSE_BYTES)
+        body = crate::gzip::gunzip(&body, MAX_RESPONSE_BYTES)
             .map_err(|_| BackendError::BadBody("bad gzip".to_owned()))?;
     }
     Ok(body)
@@ -131,6 +131,7 @@ pub struct XmlRpcClient {
 }
 
 impl XmlRpcClient {
+    /// A client for the server at `url` (`http` or `https`).
     pub fn new(url: &str) -> Result<XmlRpcClient, String> {
         let url = reqwest::Url::parse(url).map_err(|e| format!("{url:?} is not a URL: {e}"))?;
         if !matches!(url.scheme(), "http" | "https") {
@@ -144,6 +145,7 @@ impl XmlRpcClient {
         })
     }
 
+    /// Bounds each call (none: the HTTP client's own limits only).
     pub fn with_timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
         self

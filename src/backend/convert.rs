@@ -22,7 +22,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Number, Value as Json};
 
-use crate::xmlrpc::{DateTime, Struct, Value};
+use crate::xmlrpc::{DateTime, Struct, Value, parse_datetime};
 
 /// An XML-RPC value as JSON (for requests to JSON services and CLI output).
 pub fn to_json(value: &Value) -> Json {
@@ -90,71 +90,6 @@ pub fn iso8601(dt: &DateTime) -> String {
         &wire[6..8],
         &wire[8..]
     )
-}
-
-/// Parses `YYYY-MM-DDTHH:MM:SS` or `YYYYMMDDTHH:MM:SS`, with optional
-/// fraction and `Z` / `±HH:MM`.
-pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
-    let bad = || format!("{text:?} is not an ISO 8601 date and time");
-    let compact: String = {
-        let (date, time) = text.split_once('T').ok_or_else(bad)?;
-        format!("{}T{time}", date.replace('-', ""))
-    };
-    let b = compact.as_bytes();
-    if b.len() < 17 || b[8] != b'T' || b[11] != b':' || b[14] != b':' {
-        return Err(bad());
-    }
-    let num = |r: std::ops::Range<usize>| {
-        compact
-            .get(r)
-            .and_then(|s| s.parse::<u16>().ok())
-            .ok_or_else(bad)
-    };
-    let mut dt = DateTime::new(
-        num(0..4)?,
-        num(4..6)? as u8,
-        num(6..8)? as u8,
-        num(9..11)? as u8,
-        num(12..14)? as u8,
-        num(15..17)? as u8,
-    )
-    .ok_or_else(bad)?;
-    let mut rest = &compact[17..];
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
-        if digits == 0 || digits > 9 {
-            return Err(bad());
-        }
-        dt.nanos = format!("{:0<9}", &frac[..digits])
-            .parse()
-            .map_err(|_| bad())?;
-        rest = &frac[digits..];
-    }
-    dt.offset_minutes = match rest {
-        "" => None,
-        "Z" => Some(0),
-        _ => {
-            let sign = match rest.as_bytes()[0] {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return Err(bad()),
-            };
-            // Exactly `HH:MM`, minutes below 60.
-            let two = |s: &str| {
-                (s.len() == 2 && s.bytes().all(|b| b.is_ascii_digit()))
-                    .then(|| s.parse::<i16>().ok())
-                    .flatten()
-                    .ok_or_else(bad)
-            };
-            let (h, m) = rest[1..].split_once(':').ok_or_else(bad)?;
-            let (h, m) = (two(h)?, two(m)?);
-            if m >= 60 {
-                return Err(bad());
-            }
-            Some(sign * (h * 60 + m))
-        }
-    };
-    if dt.is_valid() { Ok(dt) } else { Err(bad()) }
 }
 
 #[cfg(test)]

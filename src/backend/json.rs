@@ -8,36 +8,29 @@ use std::sync::Arc;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use reqwest::Method;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::Value as Json;
 
 use super::client::{read_body, send};
-use super::{Backend, BackendCall, BackendError, Endpoint, convert, json_params};
-use crate::dispatch::CallContext;
+use super::convert;
+use super::endpoint::Endpoint;
+use super::error::BackendError;
+use super::service::Backend;
+use super::service::BackendCall;
+use super::service::json_params;
+use super::spec::HttpMethod;
+use crate::call::CallContext;
 use crate::xmlrpc::Value;
 
 /// A plain JSON/HTTP service.
-pub struct JsonBackend {
+pub(super) struct JsonBackend {
     endpoint: Arc<Endpoint>,
-    method: Method,
+    method: HttpMethod,
 }
 
 impl JsonBackend {
-    pub fn new(endpoint: Arc<Endpoint>, http_method: &str) -> Result<Self, String> {
-        let method = match http_method.to_ascii_uppercase().as_str() {
-            "POST" => Method::POST,
-            "PUT" => Method::PUT,
-            "PATCH" => Method::PATCH,
-            "GET" => Method::GET,
-            "DELETE" => Method::DELETE,
-            other => {
-                return Err(format!(
-                    "http_method {other:?} is not one of POST, PUT, PATCH, GET, DELETE"
-                ));
-            }
-        };
-        Ok(JsonBackend { endpoint, method })
+    pub(super) fn new(endpoint: Arc<Endpoint>, method: HttpMethod) -> Self {
+        JsonBackend { endpoint, method }
     }
 }
 
@@ -52,11 +45,11 @@ impl Backend for JsonBackend {
         ctx: CallContext,
     ) -> BoxFuture<'static, Result<Value, BackendError>> {
         let ep = self.endpoint.clone();
-        let method = self.method.clone();
+        let has_body = self.method.has_body();
+        let method = self.method.as_reqwest();
         async move {
             let body = body_for(&call)?;
             let mut url = target_url(&ep.url, &call);
-            let has_body = matches!(method, Method::POST | Method::PUT | Method::PATCH);
             if !has_body {
                 add_query(&mut url, &body);
             }
@@ -92,7 +85,7 @@ impl Backend for JsonBackend {
 
 /// The JSON a call sends: an object when the route names the params, the
 /// struct itself when the only param is a struct, else an array.
-pub fn body_for(call: &BackendCall) -> Result<Json, BackendError> {
+pub(super) fn body_for(call: &BackendCall) -> Result<Json, BackendError> {
     match call.params.as_slice() {
         [Value::Struct(_)] if call.param_names.is_none() => Ok(convert::to_json(&call.params[0])),
         _ => json_params(call),
@@ -101,7 +94,7 @@ pub fn body_for(call: &BackendCall) -> Result<Json, BackendError> {
 
 /// The backend URL plus the route's path, or `/` + the method name with
 /// dots turned into slashes.
-pub fn target_url(base: &reqwest::Url, call: &BackendCall) -> reqwest::Url {
+pub(super) fn target_url(base: &reqwest::Url, call: &BackendCall) -> reqwest::Url {
     let path = match &call.path {
         Some(path) => path.clone(),
         None => format!("/{}", call.method.replace('.', "/")),
@@ -142,7 +135,7 @@ fn add_query(url: &mut reqwest::Url, params: &Json) {
 
 /// Reads a JSON service's answer: a 2xx body is the value (an empty body is
 /// nil); any other status is `Status` with the body's `error` / `message`.
-pub fn parse_response(status: u16, body: &[u8]) -> Result<Value, BackendError> {
+pub(super) fn parse_response(status: u16, body: &[u8]) -> Result<Value, BackendError> {
     if !(200..300).contains(&status) {
         return Err(BackendError::Status(status, error_message(body)));
     }

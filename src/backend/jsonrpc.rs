@@ -12,18 +12,23 @@ use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value as Json;
 
 use super::client::{read_body, send};
-use super::{Backend, BackendCall, BackendError, Endpoint, convert, json_params};
-use crate::dispatch::CallContext;
+use super::convert;
+use super::endpoint::Endpoint;
+use super::error::BackendError;
+use super::service::Backend;
+use super::service::BackendCall;
+use super::service::json_params;
+use crate::call::CallContext;
 use crate::xmlrpc::{Fault, Value};
 
 /// A JSON-RPC 2.0 service.
-pub struct JsonRpcBackend {
+pub(super) struct JsonRpcBackend {
     endpoint: Arc<Endpoint>,
     next_id: Arc<AtomicU64>,
 }
 
 impl JsonRpcBackend {
-    pub fn new(endpoint: Arc<Endpoint>) -> Self {
+    pub(super) fn new(endpoint: Arc<Endpoint>) -> Self {
         JsonRpcBackend {
             endpoint,
             next_id: Arc::new(AtomicU64::new(1)),
@@ -101,7 +106,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Json>, D::Error> {
 }
 
 /// Reads a JSON-RPC answer to request `id`.
-pub fn parse_response(status: u16, body: &[u8], id: u64) -> Result<Value, BackendError> {
+pub(super) fn parse_response(status: u16, body: &[u8], id: u64) -> Result<Value, BackendError> {
     let ok = (200..300).contains(&status);
     let answer: Answer = match serde_json::from_slice(body) {
         // (serde would also read an array as the members in order.)

@@ -11,26 +11,32 @@ use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
 use super::client::XmlRpcClient;
-use super::{Backend, BackendCall, BackendError, Endpoint, Introspected};
-use crate::dispatch::CallContext;
+use super::endpoint::Endpoint;
+use super::error::BackendError;
+use super::service::Backend;
+use super::service::BackendCall;
+use super::service::Introspected;
+use super::spec::BuildError;
+use crate::call::CallContext;
 use crate::xmlrpc::Value;
 
 /// How long a backend's method list is reused.
-pub const LIST_TTL: Duration = Duration::from_secs(60);
+pub(super) const LIST_TTL: Duration = Duration::from_secs(60);
 
 type MethodCache = Mutex<Option<(Instant, Arc<Vec<String>>)>>;
 
 /// Another XML-RPC server.
-pub struct XmlRpcBackend {
+pub(super) struct XmlRpcBackend {
     endpoint: Arc<Endpoint>,
     client: XmlRpcClient,
     methods: Arc<MethodCache>,
 }
 
 impl XmlRpcBackend {
-    pub fn new(endpoint: Arc<Endpoint>) -> Result<Self, String> {
-        let client =
-            XmlRpcClient::new(endpoint.url.as_str())?.with_http_client(endpoint.http.clone());
+    pub(super) fn new(endpoint: Arc<Endpoint>) -> Result<Self, BuildError> {
+        let client = XmlRpcClient::new(endpoint.url.as_str())
+            .map_err(BuildError::Url)?
+            .with_http_client(endpoint.http.clone());
         Ok(XmlRpcBackend {
             endpoint,
             client,

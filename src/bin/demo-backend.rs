@@ -20,10 +20,10 @@ use hyper_util::rt::TokioIo;
 use serde_json::{Value as Json, json};
 use tokio::net::TcpListener;
 
-use xmlrpc_gateway::dispatch::{DispatchOptions, Dispatcher, RoutingTable};
 use xmlrpc_gateway::gateway::Gateway;
 use xmlrpc_gateway::xmlrpc::{EncodeOptions, Limits};
 use xmlrpc_gateway::{CallContext, Value};
+use xmlrpc_gateway::{DispatchOptions, Dispatcher, RoutingTable};
 
 #[derive(Parser, Debug)]
 #[command(

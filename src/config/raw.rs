@@ -7,24 +7,38 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::backend::{HttpMethod, Kind};
+use crate::call::AuthPolicy;
+use crate::defaults;
+use crate::http::AuthMode;
+use crate::telemetry::LogFormat;
+
 /// The whole config file.
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// `[server]`.
     #[serde(default)]
     pub server: ServerConfig,
+    /// `[limits]`.
     #[serde(default)]
     pub limits: LimitsConfig,
+    /// `[log]`.
     #[serde(default)]
     pub log: LogConfig,
+    /// `[admin]`.
     #[serde(default)]
     pub admin: AdminConfig,
+    /// `[auth]`.
     #[serde(default)]
     pub auth: AuthConfig,
+    /// `[cors]`.
     #[serde(default)]
     pub cors: CorsConfig,
+    /// `[backends.NAME]`, by name.
     #[serde(default)]
     pub backends: BTreeMap<String, BackendConfig>,
+    /// `[[routes]]`, in order.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
 }
@@ -33,14 +47,21 @@ pub struct Config {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
+    /// Address to serve on.
     pub listen: String,
+    /// Paths that take XML-RPC POSTs; empty: every path.
     pub rpc_paths: Vec<String>,
+    /// Whether nil may be sent back.
     pub allow_none: bool,
+    /// Response charset.
     pub encoding: String,
     /// Bytes above which responses are gzipped, or `false` for never.
     pub encode_threshold: Threshold,
+    /// One access log line per request.
     pub log_requests: bool,
+    /// Serve the introspection methods.
     pub introspection: bool,
+    /// Serve `system.multicall`.
     pub multicall: bool,
     /// Client header names passed on to backends (default none).
     pub forward_headers: Vec<String>,
@@ -60,13 +81,13 @@ pub struct TlsConfig {
 }
 
 /// `[auth]`: who may call. Secrets come from `${NAME}` (the environment
-/// given to [`Config::load`](super::Config::load)) or from files; `Debug`
+/// given to [`Config::load`]) or from files; `Debug`
 /// never shows them.
 #[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// `none`, `basic` or `bearer`.
-    pub mode: String,
+    pub mode: AuthMode,
     /// Basic: user name to password (`"${ALICE_PASSWORD}"`).
     pub users: BTreeMap<String, String>,
     /// Basic: a file of `name:password` lines (`#` comments).
@@ -77,18 +98,18 @@ pub struct AuthConfig {
     pub tokens_file: Option<PathBuf>,
     /// What routes without an `auth` key of their own need: `required`
     /// (the default) or `none`.
-    pub default: String,
+    pub default: AuthPolicy,
 }
 
 impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
-            mode: "none".to_owned(),
+            mode: AuthMode::None,
             users: BTreeMap::new(),
             users_file: None,
             tokens: Vec::new(),
             tokens_file: None,
-            default: "required".to_owned(),
+            default: AuthPolicy::Required,
         }
     }
 }
@@ -125,8 +146,8 @@ impl Default for CorsConfig {
     fn default() -> Self {
         CorsConfig {
             allow_origins: Vec::new(),
-            allow_headers: vec!["content-type".to_owned(), "authorization".to_owned()],
-            max_age: Duration::from_secs(600),
+            allow_headers: defaults::CORS_ALLOW_HEADERS.map(str::to_owned).to_vec(),
+            max_age: defaults::CORS_MAX_AGE,
             allow_credentials: false,
         }
     }
@@ -135,14 +156,14 @@ impl Default for CorsConfig {
 impl Default for ServerConfig {
     fn default() -> Self {
         ServerConfig {
-            listen: "127.0.0.1:8000".to_owned(),
-            rpc_paths: vec!["/".to_owned(), "/RPC2".to_owned()],
-            allow_none: false,
-            encoding: "utf-8".to_owned(),
-            encode_threshold: Threshold::Bytes(1400),
-            log_requests: true,
-            introspection: true,
-            multicall: true,
+            listen: defaults::LISTEN.to_owned(),
+            rpc_paths: defaults::RPC_PATHS.map(str::to_owned).to_vec(),
+            allow_none: defaults::ALLOW_NONE,
+            encoding: defaults::ENCODING.to_owned(),
+            encode_threshold: Threshold::Bytes(defaults::ENCODE_THRESHOLD as u64),
+            log_requests: defaults::LOG_REQUESTS,
+            introspection: defaults::SYSTEM_METHODS_IN_CONFIG,
+            multicall: defaults::SYSTEM_METHODS_IN_CONFIG,
             forward_headers: Vec::new(),
             tls: None,
         }
@@ -153,7 +174,9 @@ impl Default for ServerConfig {
 #[derive(Clone, Copy, Debug, Deserialize, PartialEq, Eq)]
 #[serde(untagged)]
 pub enum Threshold {
+    /// A size in bytes.
     Bytes(u64),
+    /// `false` (never); `true` is refused.
     Switch(bool),
 }
 
@@ -161,21 +184,34 @@ pub enum Threshold {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
+    /// Request body as received.
     pub max_body_bytes: usize,
+    /// Request bytes being read or answered at once.
     pub max_inflight_body_bytes: usize,
+    /// Request body after gunzip.
     pub max_decoded_bytes: usize,
+    /// Nested arrays and structs in one value.
     pub max_depth: usize,
+    /// XML elements in one request.
     pub max_elements: usize,
+    /// One string, base64 text or name.
     pub max_string_bytes: usize,
+    /// Calls in one multicall.
     pub max_multicall_calls: usize,
+    /// Calls of one multicall waiting at once.
     pub multicall_concurrency: usize,
+    /// Connections served at once.
     pub max_connections: usize,
+    /// From a connection's readiness to the end of a request head.
     #[serde(with = "humantime_serde")]
     pub header_read_timeout: Duration,
+    /// To read a whole request body (0: no bound).
     #[serde(with = "humantime_serde")]
     pub body_read_timeout: Duration,
+    /// One call, unless its route sets its own (0: no bound).
     #[serde(with = "humantime_serde")]
     pub call_timeout: Duration,
+    /// How long shutdown waits for calls in flight.
     #[serde(with = "humantime_serde")]
     pub drain_timeout: Duration,
 }
@@ -183,19 +219,19 @@ pub struct LimitsConfig {
 impl Default for LimitsConfig {
     fn default() -> Self {
         LimitsConfig {
-            max_body_bytes: 8 << 20,
-            max_inflight_body_bytes: 8 << 20,
-            max_decoded_bytes: 8 << 20,
-            max_depth: 64,
-            max_elements: 500_000,
-            max_string_bytes: 8 << 20,
-            max_multicall_calls: 1000,
-            multicall_concurrency: 64,
-            max_connections: 10_000,
-            header_read_timeout: Duration::from_secs(10),
-            body_read_timeout: Duration::from_secs(30),
-            call_timeout: Duration::from_secs(30),
-            drain_timeout: Duration::from_secs(30),
+            max_body_bytes: defaults::MAX_BODY_BYTES,
+            max_inflight_body_bytes: defaults::MAX_INFLIGHT_BODY_BYTES,
+            max_decoded_bytes: defaults::MAX_DECODED_BYTES,
+            max_depth: defaults::MAX_DEPTH,
+            max_elements: defaults::MAX_ELEMENTS,
+            max_string_bytes: defaults::MAX_STRING_BYTES,
+            max_multicall_calls: defaults::MAX_MULTICALL_CALLS,
+            multicall_concurrency: defaults::MULTICALL_CONCURRENCY,
+            max_connections: defaults::MAX_CONNECTIONS,
+            header_read_timeout: defaults::HEADER_READ_TIMEOUT,
+            body_read_timeout: defaults::BODY_READ_TIMEOUT,
+            call_timeout: defaults::CALL_TIMEOUT,
+            drain_timeout: defaults::DRAIN_TIMEOUT,
         }
     }
 }
@@ -205,7 +241,7 @@ impl Default for LimitsConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `text` or `json`.
-    pub format: String,
+    pub format: LogFormat,
     /// A `tracing` filter: `info`, `debug`, `xmlrpc_gateway=debug,info`...
     pub level: String,
 }
@@ -213,8 +249,8 @@ pub struct LogConfig {
 impl Default for LogConfig {
     fn default() -> Self {
         LogConfig {
-            format: "text".to_owned(),
-            level: "info".to_owned(),
+            format: LogFormat::Text,
+            level: defaults::LOG_LEVEL.to_owned(),
         }
     }
 }
@@ -228,6 +264,7 @@ pub struct AdminConfig {
     pub listen: Option<String>,
     /// Serve Prometheus metrics at `metrics_path`.
     pub metrics: bool,
+    /// Where metrics are served.
     pub metrics_path: String,
     /// Liveness: always 200 while the process serves.
     pub health_path: String,
@@ -240,9 +277,9 @@ impl Default for AdminConfig {
         AdminConfig {
             listen: None,
             metrics: true,
-            metrics_path: "/metrics".to_owned(),
-            health_path: "/healthz".to_owned(),
-            ready_path: "/readyz".to_owned(),
+            metrics_path: defaults::METRICS_PATH.to_owned(),
+            health_path: defaults::HEALTH_PATH.to_owned(),
+            ready_path: defaults::READY_PATH.to_owned(),
         }
     }
 }
@@ -253,7 +290,8 @@ impl Default for AdminConfig {
 #[serde(deny_unknown_fields)]
 pub struct BackendConfig {
     /// `jsonrpc`, `json` or `xmlrpc`.
-    pub kind: String,
+    pub kind: Kind,
+    /// Where the service is (`http` or `https`).
     pub url: String,
     /// Bound on one call: waiting for a slot, connecting, sending and
     /// reading the answer (default 30s).
@@ -278,31 +316,28 @@ pub struct BackendConfig {
     /// (default 2).
     #[serde(default = "default_retries")]
     pub retries: u32,
+    /// The circuit breaker.
     #[serde(default)]
     pub circuit_breaker: CircuitBreakerConfig,
     /// json backends: the HTTP method (default POST).
-    #[serde(default = "default_http_method")]
-    pub http_method: String,
+    #[serde(default)]
+    pub http_method: HttpMethod,
 }
 
 fn default_backend_timeout() -> Duration {
-    Duration::from_secs(30)
+    defaults::BACKEND_TIMEOUT
 }
 
 fn default_connect_timeout() -> Duration {
-    Duration::from_secs(5)
+    defaults::BACKEND_CONNECT_TIMEOUT
 }
 
 fn default_max_concurrency() -> usize {
-    64
+    defaults::BACKEND_MAX_CONCURRENCY
 }
 
 fn default_retries() -> u32 {
-    2
-}
-
-fn default_http_method() -> String {
-    "POST".to_owned()
+    defaults::BACKEND_RETRIES
 }
 
 /// `[backends.NAME.circuit_breaker]`.
@@ -321,8 +356,8 @@ pub struct CircuitBreakerConfig {
 impl Default for CircuitBreakerConfig {
     fn default() -> Self {
         CircuitBreakerConfig {
-            failures: 5,
-            open_for: Duration::from_secs(10),
+            failures: defaults::BREAKER_FAILURES,
+            open_for: defaults::BREAKER_OPEN_FOR,
         }
     }
 }
@@ -350,6 +385,7 @@ pub struct RouteConfig {
     pub help: Option<String>,
     /// `system.methodSignature` rows: `[["int", "int", "int"]]`.
     pub signature: Option<Vec<Vec<String>>>,
+    /// Bound on one call of this route (default `limits.call_timeout`).
     #[serde(default, with = "humantime_serde")]
     pub timeout: Option<Duration>,
     /// Calls may be retried on transport failure.
@@ -357,5 +393,5 @@ pub struct RouteConfig {
     pub idempotent: bool,
     /// `required` or `none`: whether anonymous callers may call it
     /// (default `auth.default`).
-    pub auth: Option<String>,
+    pub auth: Option<AuthPolicy>,
 }

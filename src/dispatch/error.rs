@@ -1,10 +1,11 @@
 //! The dispatch layer's error: why a call produced no value.
 //!
-//! Converted into a wire fault in exactly one place, `crate::fault`.
+//! Converted into a wire fault in exactly one place, `dispatch/fault.rs`.
 
 use thiserror::Error;
 
 use crate::backend::BackendError;
+use crate::call::Origin;
 use crate::xmlrpc::Fault;
 
 /// Why a call failed. Who caused it is part of the variant: the client
@@ -12,22 +13,28 @@ use crate::xmlrpc::Fault;
 /// (`Fault`), an upstream (`Backend`) or the gateway (`Internal`, `Timeout`).
 #[derive(Debug, Error)]
 pub enum CallError {
+    /// No route, instance or system method answers the name.
     #[error("method {0:?} is not supported")]
     NotFound(String),
+    /// The params do not fit the method.
     #[error("{0}")]
     InvalidParams(String),
     /// A fault the handler or backend answered with; it reaches the client unchanged.
     #[error("{0}")]
     Fault(Fault),
+    /// A backend call failed (or answered with a fault of its own).
     #[error("backend call for {method:?} failed: {source}")]
     Backend {
+        /// The name the client called.
         method: String,
+        /// What the backend layer said.
         #[source]
         source: BackendError,
     },
     /// The method needs an authenticated caller and this one is anonymous.
     #[error("method {0:?} needs credentials")]
     Unauthenticated(String),
+    /// The call did not finish within its timeout.
     #[error("call {0:?} timed out")]
     Timeout(String),
     /// A bug or resource failure in the gateway; the detail goes to logs only.
@@ -49,29 +56,14 @@ impl CallError {
             | CallError::InvalidParams(_)
             | CallError::Unauthenticated(_) => Origin::Client,
             CallError::Fault(_) => Origin::Handler,
-            CallError::Backend { .. } => Origin::Backend,
+            CallError::Backend { source, .. } => match source {
+                // The service answered on its own terms: a fault of its
+                // own, or params that do not fit the route (nothing sent).
+                BackendError::Remote(_) => Origin::Handler,
+                BackendError::InvalidParams(_) => Origin::Client,
+                _ => Origin::Backend,
+            },
             CallError::Timeout(_) | CallError::Internal(_) => Origin::Gateway,
-        }
-    }
-}
-
-/// Who caused a failed call.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Origin {
-    Client,
-    /// The handler or backend answered with a fault of its own.
-    Handler,
-    Backend,
-    Gateway,
-}
-
-impl Origin {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Origin::Client => "client",
-            Origin::Handler => "handler",
-            Origin::Backend => "backend",
-            Origin::Gateway => "gateway",
         }
     }
 }

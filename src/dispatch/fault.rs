@@ -1,5 +1,6 @@
 //! Fault codes, in one file: every error a client can see becomes a
-//! [`Fault`] here, with the interoperability codes. Details that could leak
+//! [`Fault`] here, with the interoperability codes (the constants are
+//! public: handlers may answer with them). Details that could leak
 //! internals (paths, URLs, type names) stay in logs; fault strings are short
 //! and fixed in shape.
 
@@ -15,8 +16,11 @@ pub const UNSUPPORTED_ENCODING: i32 = -32701;
 pub const INVALID_CHARACTER: i32 = -32702;
 /// Well-formed XML that is not a valid XML-RPC call.
 pub const INVALID_REQUEST: i32 = -32600;
+/// No such method.
 pub const METHOD_NOT_FOUND: i32 = -32601;
+/// The params do not fit the method.
 pub const INVALID_PARAMS: i32 = -32602;
+/// The gateway failed (the detail is in its log).
 pub const INTERNAL_ERROR: i32 = -32603;
 /// The method ran and failed on its own terms (e.g. division by zero).
 pub const APPLICATION_ERROR: i32 = -32500;
@@ -37,7 +41,7 @@ pub const TRANSPORT_BAD_BODY: i32 = -32304;
 pub const TRANSPORT_REFUSED: i32 = -32305;
 
 /// The fault a client sees for a call that failed.
-pub fn call_fault(method: &str, err: &CallError) -> Fault {
+pub(crate) fn call_fault(method: &str, err: &CallError) -> Fault {
     match err {
         CallError::NotFound(name) => Fault::new(
             METHOD_NOT_FOUND,
@@ -77,7 +81,7 @@ fn backend_fault(method: &str, err: &BackendError) -> Fault {
 }
 
 /// The fault for a request body that could not be decoded.
-pub fn decode_fault(err: &DecodeError) -> Fault {
+pub(crate) fn decode_fault(err: &DecodeError) -> Fault {
     let code = match err.kind {
         DecodeErrorKind::Syntax(_)
         | DecodeErrorKind::Doctype
@@ -93,6 +97,6 @@ pub fn decode_fault(err: &DecodeError) -> Fault {
 }
 
 /// The fault for a result that could not be encoded.
-pub fn encode_fault(method: &str, err: &EncodeError) -> Fault {
+pub(crate) fn encode_fault(method: &str, err: &EncodeError) -> Fault {
     Fault::new(INTERNAL_ERROR, format!("{method}: {err}"))
 }

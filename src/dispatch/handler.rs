@@ -4,8 +4,8 @@
 
 use futures_util::future::BoxFuture;
 
-use super::context::CallContext;
 use super::error::CallError;
+use crate::call::CallContext;
 use crate::xmlrpc::Value;
 
 /// What a handler's future resolves to.
@@ -27,6 +27,7 @@ pub trait Handler: Send + Sync + 'static {
 /// Python instance with `_dispatch`. Names it does not know return `None`
 /// and dispatch goes on to the next route.
 pub trait Instance: Send + Sync + 'static {
+    /// Starts `method`, or `None` when the instance does not know it.
     fn dispatch(
         &self,
         method: &str,

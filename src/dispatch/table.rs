@@ -9,10 +9,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::context::AuthPolicy;
 use super::handler::{Handler, Instance};
 use super::typed::{AsyncFn, SyncFn};
 use crate::backend::Backend;
+use crate::call::AuthPolicy;
 
 /// Which method names a route matches.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -64,9 +64,13 @@ pub enum Rename {
 /// Where a route sends its calls.
 #[derive(Clone)]
 pub enum Target {
+    /// An in-process handler.
     Handler(Arc<dyn Handler>),
+    /// A service behind the gateway.
     Backend {
+        /// The service.
         backend: Arc<dyn Backend>,
+        /// The name it is sent.
         rename: Rename,
         /// Route-level path (json backends: appended to the backend URL).
         path: Option<String>,
@@ -87,7 +91,9 @@ impl fmt::Debug for Target {
 /// One row of the table.
 #[derive(Clone, Debug)]
 pub struct Route {
+    /// Which names it matches.
     pub pattern: Pattern,
+    /// Where they go.
     pub target: Target,
     /// The label used in logs and metrics (`handler:add`, `backend:inventory`).
     pub label: String,
@@ -152,6 +158,7 @@ impl Route {
 }
 
 /// The result of looking a name up.
+#[allow(missing_debug_implementations)] // holds trait objects; never printed
 pub enum Resolved<'a> {
     Route(&'a Route),
     Instance(&'a Arc<dyn Instance>),
@@ -161,10 +168,13 @@ pub enum Resolved<'a> {
 /// Errors building a table.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TableError {
+    /// A name routed twice.
     #[error("method {0:?} is routed twice")]
     Duplicate(String),
+    /// A `system.*` name, which the dispatcher keeps.
     #[error("method {0:?} is reserved: system.* methods belong to the gateway")]
     Reserved(String),
+    /// An empty name.
     #[error("an empty method name cannot be routed")]
     Empty,
 }
@@ -182,7 +192,17 @@ pub struct RoutingTable {
     instance: Option<Arc<dyn Instance>>,
 }
 
+impl fmt::Debug for RoutingTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RoutingTable")
+            .field("routes", &self.routes().collect::<Vec<_>>())
+            .field("instance", &self.instance.is_some())
+            .finish()
+    }
+}
+
 impl RoutingTable {
+    /// An empty table.
     pub fn new() -> Self {
         Self::default()
     }
@@ -295,6 +315,7 @@ impl RoutingTable {
         self.exact.keys().map(String::as_str)
     }
 
+    /// The instance, if one is registered.
     pub fn instance(&self) -> Option<&Arc<dyn Instance>> {
         self.instance.as_ref()
     }

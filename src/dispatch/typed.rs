@@ -4,15 +4,16 @@
 //! or type is a clear `-32602` fault, and the Rust signature feeds
 //! `system.methodSignature`.
 
+use std::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
-use super::context::CallContext;
 use super::error::CallError;
 use super::handler::{CallResult, Handler};
+use crate::call::CallContext;
 use crate::xmlrpc::{DateTime, Fault, Struct, Value};
 
 /// A Rust type a parameter can be decoded into.
@@ -25,13 +26,17 @@ pub trait FromValue: Sized {
 
 /// A Rust type a result can be encoded from.
 pub trait IntoValue {
+    /// The XML-RPC type name, for signatures.
     const TYPE: &'static str;
+    /// The value.
     fn into_value(self) -> Value;
 }
 
 /// What a typed function may return: a value, or `Result<value, Fault>`.
 pub trait IntoCallResult {
+    /// The XML-RPC type name of the value, for signatures.
     const TYPE: &'static str;
+    /// The handler's result.
     fn into_call_result(self) -> CallResult;
 }
 
@@ -217,7 +222,7 @@ fn check_arity(name: &str, expected: usize, given: usize) -> Result<(), CallErro
 }
 
 /// A plain function turned into a [`Handler`]; built by
-/// [`Registry::register_function`](super::Registry::register_function).
+/// [`RoutingTable::register_function`](crate::RoutingTable::register_function).
 pub struct SyncFn<F, Args> {
     name: String,
     f: F,
@@ -225,7 +230,7 @@ pub struct SyncFn<F, Args> {
 }
 
 /// An async function turned into a [`Handler`]; built by
-/// [`Registry::register_async`](super::Registry::register_async).
+/// [`RoutingTable::register_async`](crate::RoutingTable::register_async).
 pub struct AsyncFn<F, Args> {
     name: String,
     f: F,
@@ -314,6 +319,24 @@ typed_fn!(8; A1, A2, A3, A4, A5, A6, A7, A8);
 
 /// A handler taking the raw parameter list, for variadic methods.
 pub struct RawFn<F>(pub F);
+
+impl<F> fmt::Debug for RawFn<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("RawFn")
+    }
+}
+
+impl<F, Args> fmt::Debug for SyncFn<F, Args> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SyncFn").field("name", &self.name).finish()
+    }
+}
+
+impl<F, Args> fmt::Debug for AsyncFn<F, Args> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncFn").field("name", &self.name).finish()
+    }
+}
 
 impl<F> Handler for RawFn<F>
 where

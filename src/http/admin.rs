@@ -21,7 +21,8 @@ use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 
 use super::status::plain;
-use crate::metrics::Metrics;
+use crate::defaults;
+use crate::metrics::{Metrics, OTHER_PATH};
 
 /// Connections the admin listener serves at once (probes and scrapers).
 const ADMIN_CONNECTIONS: usize = 64;
@@ -33,8 +34,11 @@ pub struct AdminOptions {
     pub listen: Option<SocketAddr>,
     /// Serve `metrics_path`.
     pub metrics: bool,
+    /// Where metrics are served.
     pub metrics_path: String,
+    /// Liveness: always 200 while the process serves.
     pub health_path: String,
+    /// Readiness: 200, or 503 once shutdown has begun.
     pub ready_path: String,
 }
 
@@ -43,9 +47,9 @@ impl Default for AdminOptions {
         AdminOptions {
             listen: None,
             metrics: true,
-            metrics_path: "/metrics".to_owned(),
-            health_path: "/healthz".to_owned(),
-            ready_path: "/readyz".to_owned(),
+            metrics_path: defaults::METRICS_PATH.to_owned(),
+            health_path: defaults::HEALTH_PATH.to_owned(),
+            ready_path: defaults::READY_PATH.to_owned(),
         }
     }
 }
@@ -82,6 +86,7 @@ impl Readiness {
         self.draining.store(true, Ordering::SeqCst);
     }
 
+    /// Whether shutdown has begun.
     pub fn is_draining(&self) -> bool {
         self.draining.load(Ordering::SeqCst)
     }
@@ -90,8 +95,11 @@ impl Readiness {
 /// What the endpoints read.
 #[derive(Clone, Debug)]
 pub struct AdminState {
+    /// Where and what.
     pub options: AdminOptions,
+    /// What `/metrics` renders.
     pub metrics: Metrics,
+    /// What `/readyz` answers from.
     pub readiness: Readiness,
 }
 
@@ -130,10 +138,8 @@ impl AdminState {
             Some(response) => (response, self.options.endpoint(path)),
             None => (plain(StatusCode::NOT_FOUND, "no such page\n"), None),
         };
-        self.metrics.http_request(
-            label.unwrap_or(crate::metrics::OTHER_PATH),
-            response.status().as_u16(),
-        );
+        self.metrics
+            .http_request(label.unwrap_or(OTHER_PATH), response.status().as_u16());
         tracing::debug!(target: "access", path, status = response.status().as_u16(), "admin request");
         response
     }

@@ -12,17 +12,16 @@ use base64::Engine;
 use http::{HeaderMap, header};
 use subtle::{Choice, ConstantTimeEq};
 
-use super::App;
-use super::status::HttpError;
-pub use crate::dispatch::AuthFailure;
+use crate::call::AuthFailure;
 
 /// What `WWW-Authenticate` says for Basic.
-pub const BASIC_CHALLENGE: &str = "Basic realm=\"xmlrpc-gateway\"";
+pub(super) const BASIC_CHALLENGE: &str = "Basic realm=\"xmlrpc-gateway\"";
 /// What `WWW-Authenticate` says for bearer tokens.
-pub const BEARER_CHALLENGE: &str = "Bearer";
+pub(super) const BEARER_CHALLENGE: &str = "Bearer";
 
 /// `auth.mode`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum AuthMode {
     /// No authentication: `Authorization` headers are ignored.
     #[default]
@@ -31,6 +30,19 @@ pub enum AuthMode {
     Basic,
     /// `Authorization: Bearer TOKEN`.
     Bearer,
+}
+
+impl TryFrom<String> for AuthMode {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.as_str() {
+            "none" => Ok(AuthMode::None),
+            "basic" => Ok(AuthMode::Basic),
+            "bearer" => Ok(AuthMode::Bearer),
+            _ => Err(format!("{text:?} is not one of none, basic, bearer")),
+        }
+    }
 }
 
 impl AuthMode {
@@ -118,6 +130,7 @@ impl Authenticator {
         }
     }
 
+    /// The mode, for the 401's challenge.
     pub fn mode(&self) -> AuthMode {
         self.mode
     }
@@ -187,34 +200,6 @@ impl Authenticator {
         found
             .map(|i| Arc::from(format!("token:{i}")))
             .ok_or(AuthFailure::Invalid)
-    }
-}
-
-impl App {
-    /// The edge's hook: who is calling, or the 401 that refuses the request
-    /// (counted, and logged without the credentials).
-    pub(super) fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Arc<str>>, HttpError> {
-        let auth = self.auth.load();
-        auth.authenticate(headers)
-            .map_err(|failure| self.refuse(auth.mode(), failure))
-    }
-
-    /// The 401 for a call that needs credentials and came without them.
-    pub(super) fn unauthenticated(&self) -> HttpError {
-        // The dispatcher counted it (it counts multicall entries too).
-        HttpError::Unauthorized(self.auth.load().mode())
-    }
-
-    fn refuse(&self, mode: AuthMode, failure: AuthFailure) -> HttpError {
-        self.gateway.metrics().auth_failure(failure);
-        tracing::info!(reason = failure.as_str(), "authentication failed");
-        HttpError::Unauthorized(mode)
-    }
-
-    /// Installs new credentials (config reload); requests already past the
-    /// check keep their principal.
-    pub fn replace_auth(&self, auth: Arc<Authenticator>) {
-        self.auth.store(auth);
     }
 }
 

@@ -76,7 +76,7 @@ impl Reservation {
 
 /// Response bytes that keep `reservation` until the last reference to them
 /// is dropped (after hyper has written them out).
-pub fn held(payload: Vec<u8>, reservation: Reservation) -> Bytes {
+pub(super) fn held(payload: Vec<u8>, reservation: Reservation) -> Bytes {
     struct Held {
         payload: Vec<u8>,
         _reservation: Reservation,
@@ -93,17 +93,15 @@ pub fn held(payload: Vec<u8>, reservation: Reservation) -> Bytes {
 }
 
 /// Reads a whole body: at most `limit` bytes, within `timeout`, with its
-/// bytes reserved in `budget`. `declared` is the Content-Length, if any.
-pub async fn read(
+/// bytes reserved in `budget`. `declared` is the Content-Length, if any,
+/// already checked against `limit`.
+pub(super) async fn read(
     body: Incoming,
     declared: Option<u64>,
     limit: usize,
     budget: &BodyBudget,
     timeout: Option<Duration>,
 ) -> Result<(Bytes, Reservation), HttpError> {
-    if declared.is_some_and(|len| len > limit as u64) {
-        return Err(HttpError::BodyTooLarge);
-    }
     let expected = declared.map_or(UNKNOWN_LENGTH_RESERVE.min(limit), |len| len as usize);
     let reading = async {
         let mut reservation = budget.reserve(expected).await;

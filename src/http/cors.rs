@@ -11,7 +11,6 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 use http_body_util::Full;
 
-use super::App;
 use super::status::plain;
 
 /// `[cors]`, checked.
@@ -29,6 +28,7 @@ pub struct CorsOptions {
 }
 
 impl CorsOptions {
+    /// Whether any origin is allowed.
     pub fn enabled(&self) -> bool {
         !self.allow_origins.is_empty()
     }
@@ -136,26 +136,6 @@ fn add_vary_origin(h: &mut HeaderMap) {
     };
     if let Ok(value) = HeaderValue::from_str(&value) {
         h.insert(header::VARY, value);
-    }
-}
-
-impl App {
-    /// The edge's hook for `OPTIONS`: a preflight answer, or `None`.
-    pub(super) fn cors_preflight(
-        &self,
-        method: &Method,
-        headers: &HeaderMap,
-    ) -> Option<Response<Full<Bytes>>> {
-        self.options.cors.preflight(method, headers)
-    }
-
-    /// The edge's hook for every RPC-path response.
-    pub(super) fn cors_decorate(
-        &self,
-        origin: Option<&HeaderValue>,
-        response: &mut Response<Full<Bytes>>,
-    ) {
-        self.options.cors.decorate(origin, response);
     }
 }
 

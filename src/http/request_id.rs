@@ -9,22 +9,22 @@ use http::{HeaderMap, HeaderName};
 
 /// `X-Request-Id`, made once at compile time (a `&str` name is parsed and
 /// checked again on every use).
-pub const HEADER: HeaderName = HeaderName::from_static("x-request-id");
+pub(super) const HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
 /// The incoming id if it is short printable ASCII, else a new one.
-pub fn from_headers(headers: &HeaderMap) -> Arc<str> {
+pub(super) fn from_headers(headers: &HeaderMap) -> Arc<str> {
     from_value(headers.get(&HEADER).and_then(|v| v.to_str().ok()))
 }
 
 /// The given id if it is short printable ASCII, else a new one.
-pub fn from_value(value: Option<&str>) -> Arc<str> {
+pub(super) fn from_value(value: Option<&str>) -> Arc<str> {
     value
         .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
         .map_or_else(generate, Arc::from)
 }
 
 /// 16 hex digits, unique in this process and unpredictable across runs.
-pub fn generate() -> Arc<str> {
+pub(super) fn generate() -> Arc<str> {
     static SEED: OnceLock<RandomState> = OnceLock::new();
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);

@@ -3,17 +3,20 @@
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
-use hyper_util::server::graceful::GracefulShutdown;
-use tokio::net::TcpListener;
+use hyper_util::server::graceful::{GracefulShutdown, Watcher};
+use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
 
-use super::App;
+use super::app::App;
 use super::service;
+use super::tls::Tls;
 
 /// The most a connection buffers from its socket (request head included).
 const READ_BUFFER_BYTES: usize = 64 << 10;
@@ -63,7 +66,7 @@ pub async fn serve(
         if let Some(tls) = app.tls() {
             let (builder, watcher) = (builder.clone(), graceful.watcher());
             let guards = (open, permit);
-            tokio::spawn(super::tls::serve_connection(
+            tokio::spawn(serve_tls_connection(
                 tls,
                 app.clone(),
                 stream,
@@ -104,4 +107,43 @@ pub async fn serve(
         tracing::info!("drained");
     }
     Ok(())
+}
+
+/// Serves one accepted TCP connection over TLS: the handshake (bounded by
+/// `handshake_timeout`, so a silent client cannot hold a slot), then HTTP/1.1
+/// as on a plain connection. `guards` (the connection slot and gauge) are
+/// dropped when the connection ends.
+fn serve_tls_connection(
+    tls: Arc<Tls>,
+    app: Arc<App>,
+    stream: TcpStream,
+    peer: SocketAddr,
+    builder: http1::Builder,
+    watcher: Watcher,
+    guards: impl Send + 'static,
+) -> impl Future<Output = ()> + Send + 'static {
+    let handshake_timeout: Duration = app.options.header_read_timeout;
+    async move {
+        let stream =
+            match tokio::time::timeout(handshake_timeout, tls.acceptor.accept(stream)).await {
+                Ok(Ok(stream)) => stream,
+                Ok(Err(err)) => {
+                    tracing::debug!(peer = %peer, error = %err, "TLS handshake failed");
+                    return;
+                }
+                Err(_) => {
+                    tracing::debug!(peer = %peer, "TLS handshake timed out");
+                    return;
+                }
+            };
+        let service = service_fn(move |req| {
+            let app = app.clone();
+            async move { Ok::<_, std::convert::Infallible>(service::handle(app, req, Some(peer)).await) }
+        });
+        let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
+        if let Err(err) = conn.await {
+            tracing::debug!(peer = %peer, error = %err, "connection ended with an error");
+        }
+        drop(guards);
+    }
 }

@@ -7,21 +7,16 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{HeaderValue, Request, Response, header};
 use http_body_util::Full;
 use hyper::body::{Body, Incoming};
 use tracing::Instrument;
 
-use super::App;
+use super::app::App;
 use super::body;
-use super::gzip::{self, GunzipError};
 use super::request_id;
+use super::rpc;
 use super::status::HttpError;
-use crate::dispatch::CallContext;
-
-const TEXT_XML: HeaderValue = HeaderValue::from_static("text/xml");
-const GZIP: HeaderValue = HeaderValue::from_static("gzip");
-const VARY: HeaderValue = HeaderValue::from_static("Accept-Encoding");
 
 /// What an XML-RPC exchange was, for the access log and metrics.
 #[derive(Default)]
@@ -37,7 +32,7 @@ struct Exchange {
 /// Answers one request. Never fails: every problem is a status or a fault.
 /// Every line logged about it carries its request id: warnings and the
 /// access line name it, and at `debug` a `request` span adds it to all.
-pub async fn handle(
+pub(super) async fn handle(
     app: Arc<App>,
     req: Request<Incoming>,
     peer: Option<SocketAddr>,
@@ -140,30 +135,15 @@ async fn serve_rpc(
     if let Some(preflight) = app.cors_preflight(req.method(), req.headers()) {
         return Ok((preflight, Exchange::default()));
     }
-    if req.method() != Method::POST {
-        return Err(HttpError::MethodNotAllowed);
-    }
+    let codings = rpc::check_head(req.method(), req.headers())?;
     let principal = app.authenticate(req.headers())?;
-    let codings = req.headers().get_all(header::CONTENT_ENCODING).iter();
-    let gzipped = gzip::request_is_gzip(codings.map(|v| v.to_str().unwrap_or("unreadable")))
-        .map_err(|_| HttpError::UnsupportedEncoding)?;
-    let wants_gzip = req
-        .headers()
-        .get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(gzip::accepts_gzip);
-    let ctx = CallContext {
-        request_id: request_id.clone(),
-        peer,
-        headers: forwardable_headers(req.headers(), &app.options.forward_headers),
-        principal,
-    };
+    let ctx = rpc::call_context(app, request_id.clone(), peer, req.headers(), principal);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
+    rpc::check_declared_length(declared, app.options.max_body_bytes)?;
     let (raw, mut reservation) = body::read(
         req.into_body(),
         declared,
@@ -173,63 +153,25 @@ async fn serve_rpc(
     )
     .await?;
     let request_bytes = raw.len();
-    let inflated;
-    let xml: &[u8] = if gzipped {
-        inflated = gzip::gunzip(&raw, app.options.max_decoded_bytes).map_err(|e| match e {
-            GunzipError::TooLarge => HttpError::BodyTooLarge,
-            GunzipError::Corrupt => HttpError::BadGzip,
-        })?;
-        drop(raw);
-        reservation = reservation.grow(&app.body_budget, inflated.len()).await;
-        &inflated
-    } else {
-        &raw
-    };
-    let outcome = app.gateway.handle(xml, &ctx).await;
-    if outcome.unauthenticated {
-        return Err(app.unauthenticated());
+    let xml = rpc::decoded_body(&raw, codings.gzipped, app.options.max_decoded_bytes)?;
+    if codings.gzipped {
+        reservation = reservation.grow(&app.body_budget, xml.len()).await;
     }
-    let mut response = Response::new(Full::default());
-    let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, TEXT_XML);
-    if app.options.encode_threshold.is_some() {
-        headers.insert(header::VARY, VARY);
-    }
-    let (payload, response_gzip) =
-        gzip::compress_response(outcome.body, app.options.encode_threshold, wants_gzip);
-    if response_gzip {
-        headers.insert(header::CONTENT_ENCODING, GZIP);
-    }
+    let mut outcome = app.gateway.handle(&xml, &ctx).await;
+    drop(xml);
+    let (response, response_gzip) = rpc::answer(app, &mut outcome, codings.wants_gzip)?;
     // The budget is held until hyper has written the answer and dropped it:
     // answers waiting for slow readers count against it too.
-    *response.body_mut() = Full::new(body::held(payload, reservation));
-    *response.status_mut() = StatusCode::OK;
+    let response = response.map(|payload| Full::new(body::held(payload, reservation)));
     let exchange = Exchange {
         method: outcome.method,
         multicall_methods: outcome.multicall_methods,
         fault_code: outcome.fault_code,
         request_bytes,
-        request_gzip: gzipped,
+        request_gzip: codings.gzipped,
         response_gzip,
     };
     Ok((response, exchange))
-}
-
-/// The client headers backends may see: only the configured names. With
-/// none configured (the default), one shared empty list: no allocation.
-fn forwardable_headers(headers: &http::HeaderMap, allow: &[String]) -> Arc<Vec<(String, String)>> {
-    static NONE: std::sync::OnceLock<Arc<Vec<(String, String)>>> = std::sync::OnceLock::new();
-    if allow.is_empty() {
-        return NONE.get_or_init(Default::default).clone();
-    }
-    let found = allow
-        .iter()
-        .filter_map(|name| {
-            let value = headers.get(name.as_str())?.to_str().ok()?;
-            Some((name.clone(), value.to_owned()))
-        })
-        .collect();
-    Arc::new(found)
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 //! HTTP statuses, decided in one place: every way a request can fail before
 //! or around the XML-RPC pipeline, and the response each one gets.
-//! (Faults are not here: a decoded call always gets 200 and an XML-RPC fault.)
+//! (Faults are not here: a decoded call gets 200 and an XML-RPC fault, but
+//! for a single call that needs credentials it came without: 401.)
 
 use bytes::Bytes;
-use http::{HeaderValue, Response, StatusCode, header};
+use http::{HeaderMap, HeaderValue, Response, StatusCode, header};
 use http_body_util::Full;
 use thiserror::Error;
 
@@ -12,22 +13,32 @@ use super::auth::AuthMode;
 /// A request refused at the HTTP layer.
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
 pub enum HttpError {
+    /// A path that is neither an RPC path nor an endpoint.
     #[error("no such page")]
     NotFound,
     /// A method other than POST on an RPC path (Python answers 501; 405 with
     /// `Allow` is what HTTP says).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// A body over `max_body_bytes` (or over `max_decoded_bytes` gunzipped).
     #[error("request body too large")]
     BodyTooLarge,
+    /// A body slower than `body_read_timeout`.
     #[error("request body took too long")]
     BodyTimeout,
+    /// The connection failed while the body was read.
     #[error("request body could not be read")]
     BodyRead,
+    /// A `Content-Length` (CGI's `CONTENT_LENGTH`) that is not a number.
+    #[error("bad content length")]
+    BadLength,
+    /// A gzip body that does not inflate.
     #[error("error decoding gzip content")]
     BadGzip,
+    /// A `Content-Encoding` other than identity or gzip.
     #[error("unsupported content encoding")]
     UnsupportedEncoding,
+    /// The server is shutting down.
     #[error("server is shutting down")]
     Draining,
     /// Credentials missing, wrong or unreadable; the mode picks the
@@ -37,13 +48,16 @@ pub enum HttpError {
 }
 
 impl HttpError {
+    /// The status code.
     pub fn status(self) -> StatusCode {
         match self {
             HttpError::NotFound => StatusCode::NOT_FOUND,
             HttpError::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             HttpError::BodyTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             HttpError::BodyTimeout => StatusCode::REQUEST_TIMEOUT,
-            HttpError::BodyRead | HttpError::BadGzip => StatusCode::BAD_REQUEST,
+            HttpError::BodyRead | HttpError::BadGzip | HttpError::BadLength => {
+                StatusCode::BAD_REQUEST
+            }
             HttpError::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::Draining => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
@@ -52,8 +66,18 @@ impl HttpError {
 
     /// A short plain-text response naming the problem.
     pub fn into_response(self) -> Response<Full<Bytes>> {
-        let mut response = plain(self.status(), format!("{self}\n"));
-        let headers = response.headers_mut();
+        let (status, headers, body) = self.parts();
+        let mut response = Response::new(Full::new(body));
+        *response.status_mut() = status;
+        *response.headers_mut() = headers;
+        response
+    }
+
+    /// The response's status, headers and plain-text body, for any
+    /// transport (the server and CGI).
+    pub fn parts(self) -> (StatusCode, HeaderMap, Bytes) {
+        let mut headers = HeaderMap::new();
+        headers.insert(header::CONTENT_TYPE, TEXT_PLAIN);
         match self {
             HttpError::MethodNotAllowed => {
                 headers.insert(header::ALLOW, HeaderValue::from_static("POST"));
@@ -77,19 +101,20 @@ impl HttpError {
                     HeaderValue::from_static(mode.challenge()),
                 );
             }
-            HttpError::NotFound | HttpError::BadGzip => {}
+            HttpError::NotFound | HttpError::BadGzip | HttpError::BadLength => {}
         }
-        response
+        (self.status(), headers, Bytes::from(format!("{self}\n")))
     }
 }
 
+const TEXT_PLAIN: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
 /// A `text/plain` response.
-pub fn plain(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
+pub(super) fn plain(status: StatusCode, body: impl Into<Bytes>) -> Response<Full<Bytes>> {
     let mut response = Response::new(Full::new(body.into()));
     *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, TEXT_PLAIN);
     response
 }

@@ -5,35 +5,32 @@
 //! connections already open. No client certificates.
 
 use std::fmt;
-use std::future::Future;
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use hyper::server::conn::http1;
-use hyper::service::service_fn;
-use hyper_util::rt::TokioIo;
-use hyper_util::server::graceful::Watcher;
 use rustls::ServerConfig;
 use rustls::server::{ClientHello, ResolvesServerCert};
 use rustls::sign::CertifiedKey;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
-
-use super::App;
-use super::service;
 
 /// Why the certificate or key could not be used. Names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// A file that cannot be read, or holds no usable PEM item.
     #[error("{path}: {message}")]
-    File { path: PathBuf, message: String },
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong with it.
+        message: String,
+    },
+    /// The key does not belong to the certificate.
     #[error("certificate and key do not go together: {0}")]
     Mismatch(String),
+    /// rustls refused the setup.
     #[error("TLS setup: {0}")]
     Setup(String),
 }
@@ -59,7 +56,7 @@ pub struct Tls {
     cert_path: PathBuf,
     key_path: PathBuf,
     resolver: Arc<SwappableCert>,
-    acceptor: TlsAcceptor,
+    pub(super) acceptor: TlsAcceptor,
 }
 
 impl fmt::Debug for Tls {
@@ -132,51 +129,5 @@ impl Tls {
     /// The end-entity certificate presented now (DER).
     pub fn current_cert(&self) -> CertificateDer<'static> {
         self.resolver.0.load().cert[0].clone()
-    }
-}
-
-/// Serves one accepted TCP connection over TLS: the handshake (bounded by
-/// `handshake_timeout`, so a silent client cannot hold a slot), then HTTP/1.1
-/// as on a plain connection. `guards` (the connection slot and gauge) are
-/// dropped when the connection ends.
-pub(super) fn serve_connection(
-    tls: Arc<Tls>,
-    app: Arc<App>,
-    stream: TcpStream,
-    peer: SocketAddr,
-    builder: http1::Builder,
-    watcher: Watcher,
-    guards: impl Send + 'static,
-) -> impl Future<Output = ()> + Send + 'static {
-    let handshake_timeout: Duration = app.options.header_read_timeout;
-    async move {
-        let stream =
-            match tokio::time::timeout(handshake_timeout, tls.acceptor.accept(stream)).await {
-                Ok(Ok(stream)) => stream,
-                Ok(Err(err)) => {
-                    tracing::debug!(peer = %peer, error = %err, "TLS handshake failed");
-                    return;
-                }
-                Err(_) => {
-                    tracing::debug!(peer = %peer, "TLS handshake timed out");
-                    return;
-                }
-            };
-        let service = service_fn(move |req| {
-            let app = app.clone();
-            async move { Ok::<_, std::convert::Infallible>(service::handle(app, req, Some(peer)).await) }
-        });
-        let conn = watcher.watch(builder.serve_connection(TokioIo::new(stream), service));
-        if let Err(err) = conn.await {
-            tracing::debug!(peer = %peer, error = %err, "connection ended with an error");
-        }
-        drop(guards);
-    }
-}
-
-impl App {
-    /// The TLS state, when the server terminates TLS.
-    pub fn tls(&self) -> Option<Arc<Tls>> {
-        self.options.tls.clone()
     }
 }

@@ -10,11 +10,14 @@ use std::borrow::Cow;
 /// A character set the codec reads and writes.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum Charset {
+    /// UTF-8.
     #[default]
     Utf8,
     /// ISO-8859-1 (Latin-1): bytes are code points 0-255.
     Latin1,
+    /// Windows-1252.
     Windows1252,
+    /// US-ASCII.
     Ascii,
 }
 

@@ -15,29 +15,9 @@ use std::borrow::Cow;
 use super::error::{DecodeError, DecodeErrorKind};
 use super::input::prepare;
 use super::lexer::{Lexer, Tag, Token, is_xml_whitespace};
+use super::limits::Limits;
 use super::scalar;
 use super::value::{Fault, MethodCall, MethodResponse, Struct, Value};
-
-/// Bounds on what a decoder accepts. Every field has a safe default.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Limits {
-    /// Nested arrays/structs, counted from the outermost value (default 64).
-    pub max_depth: usize,
-    /// XML elements in the whole document (default 500,000).
-    pub max_elements: usize,
-    /// Bytes in one string, base64 text or name (default 8 MiB).
-    pub max_string_bytes: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_depth: 64,
-            max_elements: 500_000,
-            max_string_bytes: 8 << 20,
-        }
-    }
-}
 
 /// Decodes a `<methodCall>`.
 pub fn decode_call(input: &[u8], limits: &Limits) -> Result<MethodCall, DecodeError> {

@@ -6,6 +6,7 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("{kind} at byte {offset}")]
 pub struct DecodeError {
+    /// What went wrong.
     pub kind: DecodeErrorKind,
     /// Offset into the input bytes (as received, before any transcoding).
     pub offset: usize,
@@ -35,10 +36,20 @@ pub enum DecodeErrorKind {
     Structure(String),
     /// A typed value whose text is not valid for its type (e.g. `<int>abc</int>`).
     #[error("bad {ty} value: {detail}")]
-    BadValue { ty: &'static str, detail: String },
+    BadValue {
+        /// The type.
+        ty: &'static str,
+        /// What is wrong with the text.
+        detail: String,
+    },
     /// A configured bound was exceeded.
     #[error("{what} exceeds the limit of {limit}")]
-    Limit { what: &'static str, limit: usize },
+    Limit {
+        /// What was counted.
+        what: &'static str,
+        /// The bound.
+        limit: usize,
+    },
 }
 
 /// Why a value could not be encoded.

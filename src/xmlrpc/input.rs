@@ -23,12 +23,12 @@ pub(crate) struct Prepared<'a> {
 
 impl Prepared<'_> {
     /// The offset into the original input of `offset` into `text`.
-    pub fn input_offset(&self, offset: usize) -> usize {
+    pub(super) fn input_offset(&self, offset: usize) -> usize {
         self.base + charset::input_offset(self.text.as_bytes(), offset, self.charset)
     }
 
     /// `err` with its offset moved from `text` to the original input.
-    pub fn relocate(&self, err: DecodeError) -> DecodeError {
+    pub(super) fn relocate(&self, err: DecodeError) -> DecodeError {
         DecodeError {
             offset: self.input_offset(err.offset),
             kind: err.kind,

@@ -19,8 +19,8 @@ use quick_xml::Reader;
 use quick_xml::errors::{Error as XmlError, SyntaxError};
 use quick_xml::events::{BytesRef, BytesStart, Event};
 
-use super::de::Limits;
 use super::error::{DecodeError, DecodeErrorKind};
+use super::limits::Limits;
 
 /// The XML-RPC vocabulary. Any other element name is a structure error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -90,7 +90,7 @@ impl Tag {
     }
 
     /// The element name, for messages.
-    pub fn name(self) -> &'static str {
+    pub(super) fn name(self) -> &'static str {
         match self {
             Tag::MethodCall => "methodCall",
             Tag::MethodResponse => "methodResponse",
@@ -163,7 +163,7 @@ pub(crate) struct Lexer<'a> {
 impl<'a> Lexer<'a> {
     /// A lexer over UTF-8 text that [`super::input::prepare`] has checked
     /// (`has_cr`: whether it holds a raw `\r`).
-    pub fn new(doc: &'a str, has_cr: bool, limits: &Limits) -> Self {
+    pub(super) fn new(doc: &'a str, has_cr: bool, limits: &Limits) -> Self {
         let mut reader = Reader::from_reader(doc.as_bytes());
         let config = reader.config_mut();
         config.check_end_names = true;
@@ -187,7 +187,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// An error of `kind` at the start of the last token.
-    pub fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+    pub(super) fn error(&self, kind: DecodeErrorKind) -> DecodeError {
         let at = match self.at_text {
             true => self.token_start,
             false => self.markup_start(self.token_start),
@@ -207,12 +207,12 @@ impl<'a> Lexer<'a> {
     }
 
     /// The offset where the next token starts.
-    pub fn position(&self) -> usize {
+    pub(super) fn position(&self) -> usize {
         offset(self.reader.buffer_position())
     }
 
     /// The offset where the last token returned started.
-    pub fn token_start(&self) -> usize {
+    pub(super) fn token_start(&self) -> usize {
         self.token_start
     }
 
@@ -220,7 +220,7 @@ impl<'a> Lexer<'a> {
     /// declaration and whitespace outside the root element are skipped;
     /// other text outside it is an error.
     #[inline(always)]
-    pub fn next_token(&mut self) -> Result<Token<'a>, DecodeError> {
+    pub(super) fn next_token(&mut self) -> Result<Token<'a>, DecodeError> {
         if self.empty_open {
             self.empty_open = false;
             self.at_text = false;
@@ -281,7 +281,7 @@ impl<'a> Lexer<'a> {
     /// nothing where it holds elements.
     /// Held to the text-size limit like any text.
     #[inline]
-    pub fn gap(&self) -> Result<Cow<'a, str>, DecodeError> {
+    pub(super) fn gap(&self) -> Result<Cow<'a, str>, DecodeError> {
         let Some(rest) = self.doc.get(self.gap_at..) else {
             return Ok(Cow::Borrowed(""));
         };
@@ -311,7 +311,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// Adds `piece` to the text run `run` that started at `run_start`.
-    pub fn append(
+    pub(super) fn append(
         &self,
         run: &mut Cow<'a, str>,
         piece: Cow<'a, str>,

@@ -9,12 +9,15 @@ mod de;
 mod error;
 mod input;
 mod lexer;
+mod limits;
 mod scalar;
 mod ser;
 pub mod value;
 
 pub use charset::Charset;
-pub use de::{Limits, decode_call, decode_response};
+pub use de::{decode_call, decode_response};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError};
+pub use limits::Limits;
+pub use scalar::parse_datetime;
 pub use ser::{EncodeOptions, encode_call, encode_fault, encode_response};
 pub use value::{DateTime, Fault, MethodCall, MethodResponse, Struct, Value};

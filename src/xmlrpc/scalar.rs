@@ -163,9 +163,11 @@ impl Cursor<'_> {
     }
 }
 
-/// `YYYYMMDDTHH:MM:SS`, with dashes in the date or no colons in the time
-/// allowed, then an optional `.fraction` and `Z` / `±HH:MM` / `±HHMM`.
-pub(crate) fn parse_datetime(text: &str) -> Result<DateTime, String> {
+/// The one ISO 8601 parser (XML-RPC's `dateTime.iso8601` and JSON strings
+/// alike): `YYYYMMDDTHH:MM:SS`, with dashes in the date or no colons in
+/// the time allowed, then an optional `.fraction` and `Z` / `±HH:MM` /
+/// `±HHMM`.
+pub fn parse_datetime(text: &str) -> Result<DateTime, String> {
     let trimmed = trim_xml(text);
     let bad = || format!("{trimmed:?} is not an ISO 8601 date and time");
     let mut cur = Cursor {

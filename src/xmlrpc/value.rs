@@ -57,6 +57,7 @@ impl Value {
         Value::Struct(members.into_iter().map(|(k, v)| (k.into(), v)).collect())
     }
 
+    /// The text of a string.
     pub fn as_str(&self) -> Option<&str> {
         match self {
             Value::String(s) => Some(s),
@@ -64,6 +65,7 @@ impl Value {
         }
     }
 
+    /// The number of an int or i8.
     pub fn as_i64(&self) -> Option<i64> {
         match self {
             Value::Int(i) => Some(*i),
@@ -71,6 +73,7 @@ impl Value {
         }
     }
 
+    /// The items of an array.
     pub fn as_array(&self) -> Option<&[Value]> {
         match self {
             Value::Array(a) => Some(a),
@@ -78,6 +81,7 @@ impl Value {
         }
     }
 
+    /// The members of a struct.
     pub fn as_struct(&self) -> Option<&Struct> {
         match self {
             Value::Struct(s) => Some(s),
@@ -136,11 +140,17 @@ impl From<DateTime> for Value {
 /// input (`Z` or `+HH:MM`) is kept so it can be passed on unchanged.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct DateTime {
+    /// Year, four digits.
     pub year: u16,
+    /// Month, 1 to 12.
     pub month: u8,
+    /// Day of the month.
     pub day: u8,
+    /// Hour, 0 to 23.
     pub hour: u8,
+    /// Minute.
     pub minute: u8,
+    /// Second.
     pub second: u8,
     /// Fractional seconds, in nanoseconds (0 when absent).
     pub nanos: u32,
@@ -237,18 +247,23 @@ impl fmt::Display for DateTime {
 /// A decoded `<methodCall>`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct MethodCall {
+    /// The method's name.
     pub name: String,
+    /// Its params.
     pub params: Vec<Value>,
 }
 
 /// An XML-RPC fault: what a call answers instead of a value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Fault {
+    /// The fault code.
     pub code: i32,
+    /// The fault string.
     pub message: String,
 }
 
 impl Fault {
+    /// A fault with `code` and `message`.
     pub fn new(code: i32, message: impl Into<String>) -> Self {
         Fault {
             code,

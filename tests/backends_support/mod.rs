@@ -3,7 +3,7 @@
 //! port, and a gateway built from a config string whose pipeline the test
 //! can reach (for reloads).
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
@@ -160,7 +160,8 @@ pub fn load_config(toml: &str, env: &HashMap<String, String>) -> Config {
 pub fn dispatcher(toml: &str) -> Dispatcher {
     let cfg = load_config(toml, &HashMap::new());
     let settings = cfg.settings().expect("test config is valid");
-    let table = config::build_table(&cfg, &demo::handlers()).expect("routes build");
+    let table = config::build_table(&cfg, &demo::handlers(), &xmlrpc_gateway::Metrics::new())
+        .expect("routes build");
     Dispatcher::new(table, settings.dispatch)
 }
 

@@ -1,7 +1,7 @@
 //! Test helpers: a gateway on a free loopback port, raw HTTP, and Python's
 //! `xmlrpc.client` as a real client.
 
-#![allow(dead_code)]
+#![allow(dead_code, unreachable_pub)]
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 use xmlrpc_gateway::config::{self, Config};
-use xmlrpc_gateway::{Server, ServerOptions, demo};
+use xmlrpc_gateway::{Metrics, Server, demo};
 
 /// A running gateway; stops when dropped.
 pub struct Gateway {
@@ -44,8 +44,9 @@ impl Gateway {
 
     pub fn from_config(cfg: Config) -> Gateway {
         let settings = cfg.settings().expect("test config is valid");
-        let table = config::build_table(&cfg, &demo::handlers()).expect("routes build");
-        let mut options = ServerOptions::from(&settings);
+        let metrics = Metrics::new();
+        let table = config::build_table(&cfg, &demo::handlers(), &metrics).expect("routes build");
+        let mut options = settings.server_options(metrics);
         options.http.log_requests = false;
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
         let (stop_tx, stop_rx) = oneshot::channel::<()>();
@@ -375,6 +376,11 @@ impl Binary {
         }
     }
 
+    /// The config file it serves (rewrite it, then send SIGHUP).
+    pub fn config_path(&self) -> std::path::PathBuf {
+        self._dir.0.join("gateway.toml")
+    }
+
     /// The log lines so far, parsed as JSON.
     pub fn logs(&self) -> Vec<serde_json::Value> {
         self.logs
@@ -432,5 +438,35 @@ impl TempDir {
 impl Drop for TempDir {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// `data` gzipped, as a client sends a body (flate2, as the gateway uses).
+pub fn gzip(data: &[u8]) -> Vec<u8> {
+    use std::io::Write as _;
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    encoder.write_all(data).unwrap();
+    encoder.finish().unwrap()
+}
+
+/// `data` gunzipped.
+pub fn gunzip(data: &[u8]) -> Vec<u8> {
+    let mut out = Vec::new();
+    flate2::read::MultiGzDecoder::new(data)
+        .read_to_end(&mut out)
+        .unwrap();
+    out
+}
+
+/// Waits up to `limit` for `done` to hold, checking every 10 ms; panics
+/// when it does not.
+pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
+    let deadline = std::time::Instant::now() + limit;
+    while !done() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "condition not met within {limit:?}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
     }
 }

@@ -1,26 +1,20 @@
-//! The `system.*` methods: introspection (`listMethods`, `methodHelp`,
-//! `methodSignature`) and `system.multicall`.
+//! The introspection methods (`system.listMethods`, `methodHelp`,
+//! `methodSignature`): what they answer from the routing table, the
+//! instance and the backends behind prefix routes.
 
-use std::future::Future;
-use std::task::Poll;
-
-use futures_util::stream::FuturesUnordered;
-use futures_util::{FutureExt, StreamExt};
-
-use super::context::CallContext;
 use super::error::CallError;
-use super::fault;
+use super::options::DispatchOptions;
 use super::table::{Pattern, Rename, Resolved, Route, RoutingTable, Target};
-use super::{DispatchOptions, Dispatcher};
-use crate::xmlrpc::{Fault, Value};
+use crate::call::CallContext;
+use crate::xmlrpc::Value;
 
-pub const LIST_METHODS: &str = "system.listMethods";
-pub const METHOD_HELP: &str = "system.methodHelp";
-pub const METHOD_SIGNATURE: &str = "system.methodSignature";
-pub const MULTICALL: &str = "system.multicall";
+pub(super) const LIST_METHODS: &str = "system.listMethods";
+pub(super) const METHOD_HELP: &str = "system.methodHelp";
+pub(super) const METHOD_SIGNATURE: &str = "system.methodSignature";
+pub(crate) const MULTICALL: &str = "system.multicall";
 
 /// What `methodSignature` answers when nothing is known (as Python).
-pub const NO_SIGNATURE: &str = "signatures not supported";
+pub(super) const NO_SIGNATURE: &str = "signatures not supported";
 
 struct SystemMethod {
     name: &'static str,
@@ -81,19 +75,22 @@ pub(super) fn always_listed(table: &RoutingTable, options: &DispatchOptions) -> 
     names
 }
 
-impl Dispatcher {
-    fn system_method(&self, name: &str) -> Option<&'static SystemMethod> {
-        enabled(&self.options).find(|m| m.name == name)
-    }
+/// One call's view of what introspection answers from.
+pub(super) struct Introspection<'a> {
+    pub(super) table: &'a RoutingTable,
+    pub(super) options: &'a DispatchOptions,
+    /// Exact routes and enabled system methods, sorted once.
+    pub(super) listed: &'a [String],
+}
 
-    /// Whether `system.multicall` is enabled.
-    pub(super) fn multicall_enabled(&self) -> bool {
-        self.options.multicall
+impl Introspection<'_> {
+    fn system_method(&self, name: &str) -> Option<&'static SystemMethod> {
+        enabled(self.options).find(|m| m.name == name)
     }
 
     /// Runs an introspection method, or `None` when `name` is not one that
     /// is enabled.
-    pub(super) async fn call_introspection(
+    pub(super) async fn call(
         &self,
         name: &str,
         params: Vec<Value>,
@@ -120,10 +117,10 @@ impl Dispatcher {
     /// Sorted names: exact routes, the instance's own list, system methods,
     /// and the methods of xmlrpc backends behind prefix and `*` routes that
     /// the route actually sends there.
-    pub async fn list_methods(&self, ctx: &CallContext) -> Value {
+    pub(super) async fn list_methods(&self, ctx: &CallContext) -> Value {
         // The instance and the backends are asked on every call (their
         // lists may change); the rest was sorted once.
-        let mut names = self.listed.clone();
+        let mut names = self.listed.to_vec();
         if let Some(instance) = self.table.instance() {
             names.extend(instance.list_methods());
         }
@@ -167,7 +164,7 @@ impl Dispatcher {
                     continue;
                 }
             };
-            names.extend(client_names(&self.table, route, listed));
+            names.extend(client_names(self.table, route, listed));
         }
         names
     }
@@ -236,88 +233,6 @@ impl Dispatcher {
             None => Value::String(NO_SIGNATURE.to_owned()),
         }
     }
-
-    /// Runs every call of a multicall concurrently (bounded), keeping order.
-    /// A malformed entry or a nested multicall becomes a fault entry; the
-    /// others still run.
-    pub(super) async fn multicall(
-        &self,
-        mut params: Vec<Value>,
-        ctx: &CallContext,
-    ) -> Result<Value, CallError> {
-        if params.len() != 1 {
-            return Err(CallError::InvalidParams(format!(
-                "system.multicall() takes 1 parameter ({} given)",
-                params.len()
-            )));
-        }
-        let Value::Array(calls) = params.pop().expect("one param") else {
-            return Err(CallError::InvalidParams(
-                "system.multicall(): parameter 1 must be array".to_owned(),
-            ));
-        };
-        let limit = self.options.max_multicall_calls;
-        if calls.len() > limit {
-            return Err(CallError::InvalidParams(format!(
-                "system.multicall(): {} calls exceed the limit of {limit}",
-                calls.len()
-            )));
-        }
-        let concurrency = self.options.multicall_concurrency.max(1);
-        let mut results: Vec<Option<Value>> = Vec::with_capacity(calls.len());
-        // Entries that did not answer on their first poll, by position. Most
-        // entries are plain functions that answer at once: they never enter
-        // this set, so they cost no task node, waker or reordering.
-        let mut pending = FuturesUnordered::new();
-        for (index, entry) in calls.into_iter().enumerate() {
-            while pending.len() >= concurrency {
-                Self::settle(&mut pending, &mut results).await;
-            }
-            let mut entry = Box::pin(self.multicall_entry(entry, ctx));
-            match futures_util::poll!(entry.as_mut()) {
-                Poll::Ready(value) => results.push(Some(value)),
-                Poll::Pending => {
-                    results.push(None);
-                    pending.push(entry.map(move |value| (index, value)));
-                }
-            }
-        }
-        while !pending.is_empty() {
-            Self::settle(&mut pending, &mut results).await;
-        }
-        let results = results
-            .into_iter()
-            .map(|r| r.expect("every entry answered"));
-        Ok(Value::Array(results.collect()))
-    }
-
-    /// Waits for one pending multicall entry and puts its answer in place.
-    async fn settle<F: Future<Output = (usize, Value)>>(
-        pending: &mut FuturesUnordered<F>,
-        results: &mut [Option<Value>],
-    ) {
-        if let Some((index, value)) = pending.next().await {
-            results[index] = Some(value);
-        }
-    }
-
-    async fn multicall_entry(&self, entry: Value, ctx: &CallContext) -> Value {
-        let (name, params) = match parse_entry(entry) {
-            Ok(call) => call,
-            Err(fault) => return fault.to_value(),
-        };
-        if name == MULTICALL {
-            return Fault::new(fault::INVALID_REQUEST, "system.multicall cannot be nested")
-                .to_value();
-        }
-        match self.call_one(&name, params, ctx).await {
-            Ok(value) if !self.options.allow_none && contains_nil(&value) => {
-                fault::encode_fault(&name, &crate::xmlrpc::EncodeError::NilNotAllowed).to_value()
-            }
-            Ok(value) => Value::Array(vec![value]),
-            Err(err) => self.fault_for(&name, &err, ctx).to_value(),
-        }
-    }
 }
 
 /// The names a client would call to reach `listed` (a backend's own method
@@ -345,40 +260,6 @@ fn client_names(table: &RoutingTable, route: &Route, listed: Vec<String>) -> Vec
         .collect()
 }
 
-/// Splits a multicall entry into name and params. A missing `params` member
-/// is taken as no parameters.
-fn parse_entry(entry: Value) -> Result<(String, Vec<Value>), Fault> {
-    let bad = |msg: &str| {
-        Fault::new(
-            fault::INVALID_REQUEST,
-            format!("system.multicall entry: {msg}"),
-        )
-    };
-    let Value::Struct(members) = entry else {
-        return Err(bad("must be a struct"));
-    };
-    // A walk over the (two) members: no hashing, no removal.
-    let (mut name, mut params) = (None, None);
-    for (key, value) in members {
-        match key.as_str() {
-            "methodName" => name = Some(value),
-            "params" => params = Some(value),
-            _ => {}
-        }
-    }
-    let name = match name {
-        Some(Value::String(name)) => name,
-        Some(_) => return Err(bad("methodName must be a string")),
-        None => return Err(bad("missing methodName")),
-    };
-    let params = match params {
-        Some(Value::Array(params)) => params,
-        None => Vec::new(),
-        Some(_) => return Err(bad("params must be an array")),
-    };
-    Ok((name, params))
-}
-
 fn no_params(name: &str, params: &[Value]) -> Result<(), CallError> {
     if params.is_empty() {
         Ok(())
@@ -400,15 +281,5 @@ fn one_string(name: &str, mut params: Vec<Value>) -> Result<String, CallError> {
         (n, _) => Err(CallError::InvalidParams(format!(
             "{name}() takes 1 parameter ({n} given)"
         ))),
-    }
-}
-
-/// True when `value` holds a nil anywhere.
-pub(crate) fn contains_nil(value: &Value) -> bool {
-    match value {
-        Value::Nil => true,
-        Value::Array(items) => items.iter().any(contains_nil),
-        Value::Struct(members) => members.values().any(contains_nil),
-        _ => false,
     }
 }

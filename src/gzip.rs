@@ -1,5 +1,8 @@
-//! Content codings: bounded gunzip of request bodies, gzip of responses, and
-//! the `Accept-Encoding` negotiation.
+//! Content codings: bounded gunzip (request bodies at the edge, answers of
+//! backends), gzip of responses, and the `Accept-Encoding` negotiation.
+//!
+//! A leaf: it imports nothing of the crate, so the edge and the backends
+//! share it.
 
 use std::io::{Read, Write};
 

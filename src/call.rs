@@ -1,7 +1,10 @@
-//! What a call knows about the request it came in: peer, request id, the
-//! client headers a route may forward, and who the caller
-//! authenticated as (with the policies that decide what an anonymous caller
-//! may call).
+//! Call-scoped facts that the HTTP edge, CGI, the dispatcher and the
+//! backends all share: the request a call came in (peer, request id, the
+//! client headers a route may forward), who the caller authenticated as,
+//! the policy that decides what an anonymous caller may call, why a caller
+//! was refused, and who caused a failure.
+//!
+//! A leaf: it imports nothing of the crate, so every layer may use it.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -20,14 +23,28 @@ pub struct CallContext {
     pub principal: Option<Arc<str>>,
 }
 
-/// Whether a method may be called without credentials (`[[routes]] auth`).
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+/// Whether a method may be called without credentials (`[[routes]] auth`,
+/// `auth.default`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
 pub enum AuthPolicy {
     /// Anyone may call it (`auth = "none"`).
     #[default]
     Public,
     /// Only an authenticated caller (`auth = "required"`).
     Required,
+}
+
+impl TryFrom<String> for AuthPolicy {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.as_str() {
+            "none" => Ok(AuthPolicy::Public),
+            "required" => Ok(AuthPolicy::Required),
+            _ => Err(format!("{text:?} is not one of required, none")),
+        }
+    }
 }
 
 /// Why a request (or a multicall entry) was refused: the `reason` label of
@@ -43,12 +60,14 @@ pub enum AuthFailure {
 }
 
 impl AuthFailure {
+    /// Every reason, for metrics that start at zero.
     pub const ALL: [AuthFailure; 3] = [
         AuthFailure::Missing,
         AuthFailure::Invalid,
         AuthFailure::Malformed,
     ];
 
+    /// The metric label.
     pub fn as_str(self) -> &'static str {
         match self {
             AuthFailure::Missing => "missing",
@@ -64,6 +83,33 @@ impl CallContext {
         CallContext {
             request_id: Arc::from("-"),
             ..CallContext::default()
+        }
+    }
+}
+
+/// Who caused a failed call: the `origin` label of the call metrics, and
+/// what decides whether a failure is logged as a warning.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// The client sent something wrong (unknown method, bad params, no
+    /// credentials).
+    Client,
+    /// The handler or backend answered with a fault of its own.
+    Handler,
+    /// A backend failed (timeout, transport, bad answer).
+    Backend,
+    /// The gateway itself (a bug, a timeout of its own).
+    Gateway,
+}
+
+impl Origin {
+    /// The metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Origin::Client => "client",
+            Origin::Handler => "handler",
+            Origin::Backend => "backend",
+            Origin::Gateway => "gateway",
         }
     }
 }

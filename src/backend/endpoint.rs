@@ -1,0 +1,172 @@
+//! What every backend kind shares: where the service is, how to reach it
+//! (its own HTTP client and pool), the headers it is sent, and the limits
+//! that protect it (timeout, circuit breaker, concurrency).
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+
+use super::breaker::{Breaker, Limiter};
+use super::client;
+use super::error::BackendError;
+use super::spec::{BackendSpec, BuildError};
+use crate::call::CallContext;
+use crate::metrics::Metrics;
+
+/// The header carrying the gateway's request id to every backend.
+pub(super) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
+
+/// What every backend kind shares: where the service is, how to reach it,
+/// and the limits that protect it.
+pub(super) struct Endpoint {
+    pub name: String,
+    pub url: reqwest::Url,
+    /// This backend's own client: its own pool and connect timeout.
+    pub http: reqwest::Client,
+    /// Bound on a whole call, slot wait and retries included.
+    pub timeout: Duration,
+    /// Static headers from config (env already substituted).
+    headers: HeaderMap,
+    /// Client header names (lower case) this backend receives.
+    forward: Vec<String>,
+    /// Extra attempts after a failure to connect, idempotent routes only.
+    pub retries: u32,
+    breaker: Arc<Breaker>,
+    limiter: Limiter,
+}
+
+impl Endpoint {
+    /// The endpoint of backend `name`: its own HTTP client (pool and
+    /// connect timeout), breaker (showing its state in `metrics`) and
+    /// concurrency limit.
+    pub(super) fn new(
+        name: &str,
+        spec: &BackendSpec,
+        metrics: &Metrics,
+    ) -> Result<Endpoint, BuildError> {
+        let mut builder =
+            client::client_builder(spec.max_concurrency).connect_timeout(spec.connect_timeout);
+        if spec.url.scheme() == "http" {
+            builder = builder.tls_backend_preconfigured(client::plain_http_tls());
+        }
+        let http = builder.build().map_err(BuildError::HttpClient)?;
+        Ok(Endpoint {
+            name: name.to_owned(),
+            url: spec.url.clone(),
+            http,
+            timeout: spec.timeout,
+            headers: spec.headers.clone(),
+            forward: spec.forward_headers.clone(),
+            retries: spec.retries,
+            breaker: Arc::new(Breaker::new(
+                spec.breaker.failures,
+                spec.breaker.open_for,
+                Some(metrics.circuit_gauge(name)),
+            )),
+            limiter: Limiter::new(spec.max_concurrency),
+        })
+    }
+
+    /// The headers of one request: config headers, the client headers this
+    /// backend may see, and `X-Request-Id`.
+    pub(super) fn request_headers(&self, ctx: &CallContext) -> HeaderMap {
+        let mut headers = self.headers.clone();
+        for (name, value) in ctx.headers.iter() {
+            if !self.forward.iter().any(|f| f == name) {
+                continue;
+            }
+            if let (Ok(name), Ok(value)) = (
+                HeaderName::from_bytes(name.as_bytes()),
+                HeaderValue::from_str(value),
+            ) {
+                headers.insert(name, value);
+            }
+        }
+        if let Ok(id) = HeaderValue::from_str(&ctx.request_id) {
+            headers.insert(REQUEST_ID_HEADER, id);
+        }
+        headers
+    }
+
+    /// Retries allowed for a call.
+    pub(super) fn retries_for(&self, idempotent: bool) -> u32 {
+        if idempotent { self.retries } else { 0 }
+    }
+
+    /// Runs one call through the circuit breaker and the concurrency limit,
+    /// bounded by the backend's timeout, and logs a failure (with the
+    /// request id) at warn.
+    pub(super) async fn run<T, F, Fut>(
+        &self,
+        method: &str,
+        ctx: &CallContext,
+        attempt: F,
+    ) -> Result<T, BackendError>
+    where
+        F: FnOnce(HeaderMap) -> Fut,
+        Fut: Future<Output = Result<T, BackendError>>,
+    {
+        let result = match self.breaker.admit() {
+            None => Err(BackendError::CircuitOpen),
+            Some(ticket) => {
+                let headers = self.request_headers(ctx);
+                let work = async {
+                    let _slot = self.limiter.acquire().await;
+                    attempt(headers).await
+                };
+                let result = tokio::time::timeout(self.timeout, work)
+                    .await
+                    .unwrap_or(Err(BackendError::Timeout));
+                ticket.record(result.as_ref().err());
+                result
+            }
+        };
+        if let Err(err) = &result
+            && !matches!(err, BackendError::Remote(_))
+        {
+            tracing::warn!(
+                request_id = %ctx.request_id,
+                backend = %self.name,
+                method,
+                kind = err.kind(),
+                error = %err,
+                "backend call failed"
+            );
+        }
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::spec::Kind;
+
+    #[test]
+    fn headers_are_filtered_per_backend() {
+        let mut spec = BackendSpec::new(Kind::Json, "http://127.0.0.1:9/".parse().unwrap());
+        spec.forward_headers = vec!["authorization".into(), "x-shared".into()];
+        spec.headers.insert(
+            HeaderName::from_static("x-api"),
+            HeaderValue::from_static("k"),
+        );
+        let ep = Endpoint::new("b", &spec, &Metrics::new()).unwrap();
+        let ctx = CallContext {
+            request_id: Arc::from("req-1"),
+            headers: Arc::new(vec![
+                ("authorization".into(), "Basic x".into()),
+                ("x-shared".into(), "s".into()),
+                ("x-other".into(), "no".into()),
+            ]),
+            ..CallContext::default()
+        };
+        let h = ep.request_headers(&ctx);
+        assert_eq!(h["authorization"], "Basic x");
+        assert_eq!(h["x-shared"], "s");
+        assert_eq!(h["x-api"], "k");
+        assert_eq!(h["x-request-id"], "req-1");
+        assert!(h.get("x-other").is_none());
+    }
+}

@@ -1,0 +1,108 @@
+//! What the dispatcher sees of a backend: the [`Backend`] trait, the
+//! [`BackendCall`] it is handed after routing, and the params shapes a JSON
+//! service is sent.
+
+use futures_util::future::BoxFuture;
+use serde_json::Value as Json;
+
+use super::convert;
+use super::error::BackendError;
+use crate::call::CallContext;
+use crate::xmlrpc::Value;
+
+/// A call as a backend receives it, after routing.
+#[derive(Clone, Debug)]
+pub struct BackendCall {
+    /// The name the backend sees (after the route's rename).
+    pub method: String,
+    /// The params, as the client sent them.
+    pub params: Vec<Value>,
+    /// Route-level path appended to the backend URL (json backends).
+    pub path: Option<String>,
+    /// Names for the params (json backends: send an object, not an array).
+    pub param_names: Option<Vec<String>>,
+    /// Whether the call may be retried after a transport failure.
+    pub idempotent: bool,
+}
+
+/// What introspection calls to a backend resolve to.
+pub type Introspected<T> = Option<BoxFuture<'static, Result<T, BackendError>>>;
+
+/// A service behind the gateway.
+pub trait Backend: Send + Sync + 'static {
+    /// The backend's name in config (used in logs and metrics, never in faults).
+    fn name(&self) -> &str;
+
+    /// Sends one call; the future owns what it needs.
+    fn call(
+        &self,
+        call: BackendCall,
+        ctx: CallContext,
+    ) -> BoxFuture<'static, Result<Value, BackendError>>;
+
+    /// The backend's own `system.listMethods`, when it has one (xmlrpc).
+    fn list_methods(&self, _ctx: CallContext) -> Introspected<Vec<String>> {
+        None
+    }
+
+    /// The backend's own `system.methodHelp(method)`, when it has one.
+    fn method_help(&self, _method: &str, _ctx: CallContext) -> Introspected<String> {
+        None
+    }
+
+    /// The backend's own `system.methodSignature(method)`, when it has one.
+    fn method_signature(&self, _method: &str, _ctx: CallContext) -> Introspected<Value> {
+        None
+    }
+}
+
+/// The params as JSON: an object when the route names them, else an array.
+pub(super) fn json_params(call: &BackendCall) -> Result<Json, BackendError> {
+    match &call.param_names {
+        Some(names) => {
+            if call.params.len() > names.len() {
+                return Err(BackendError::InvalidParams(format!(
+                    "{}() takes at most {} parameters ({} given)",
+                    call.method,
+                    names.len(),
+                    call.params.len()
+                )));
+            }
+            Ok(Json::Object(
+                names
+                    .iter()
+                    .zip(&call.params)
+                    .map(|(name, value)| (name.clone(), convert::to_json(value)))
+                    .collect(),
+            ))
+        }
+        None => Ok(Json::Array(
+            call.params.iter().map(convert::to_json).collect(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn call(params: Vec<Value>, names: Option<&[&str]>) -> BackendCall {
+        BackendCall {
+            method: "m".into(),
+            params,
+            path: None,
+            param_names: names.map(|n| n.iter().map(|s| (*s).to_owned()).collect()),
+            idempotent: false,
+        }
+    }
+
+    #[test]
+    fn params_are_an_array_or_a_named_object() {
+        let positional = json_params(&call(vec![1.into(), "a".into()], None)).unwrap();
+        assert_eq!(positional, serde_json::json!([1, "a"]));
+        let named = json_params(&call(vec![1.into()], Some(&["id", "verbose"]))).unwrap();
+        assert_eq!(named, serde_json::json!({"id": 1}));
+        let too_many = json_params(&call(vec![1.into(), 2.into()], Some(&["id"])));
+        assert!(matches!(too_many, Err(BackendError::InvalidParams(_))));
+    }
+}

@@ -1,0 +1,84 @@
+//! Every default, in one place: the raw config layer (`config/raw.rs`) and
+//! the runtime settings (`HttpOptions`, `DispatchOptions`, the codec's
+//! `Limits`, a backend's spec) take their defaults from here, so a bound
+//! cannot differ between the file-less binary and an embedded server.
+//!
+//! Where the binary and the library differ on purpose (Python's library
+//! switches introspection, multicall and nil off until asked; the binary's
+//! embedded `default.toml` switches them on), both values are here.
+//!
+//! A leaf: it imports nothing of the crate.
+
+use std::time::Duration;
+
+/// `server.listen`.
+pub(crate) const LISTEN: &str = "127.0.0.1:8000";
+/// `server.rpc_paths`: Python's `rpc_paths`.
+pub(crate) const RPC_PATHS: [&str; 2] = ["/", "/RPC2"];
+/// `server.encoding`.
+pub(crate) const ENCODING: &str = "utf-8";
+/// `server.encode_threshold`: Python's `encode_threshold`.
+pub(crate) const ENCODE_THRESHOLD: usize = 1400;
+/// `server.log_requests`: Python's `logRequests`.
+pub(crate) const LOG_REQUESTS: bool = true;
+/// `server.allow_none` in the library (Python's default); the binary's
+/// embedded config sets it to `true`.
+pub(crate) const ALLOW_NONE: bool = false;
+/// `server.introspection` and `server.multicall` in config; the library
+/// leaves both off until switched on, as Python's `register_*` calls do.
+pub(crate) const SYSTEM_METHODS_IN_CONFIG: bool = true;
+
+/// `limits.max_body_bytes`.
+pub(crate) const MAX_BODY_BYTES: usize = 8 << 20;
+/// `limits.max_inflight_body_bytes`.
+pub(crate) const MAX_INFLIGHT_BODY_BYTES: usize = 8 << 20;
+/// `limits.max_decoded_bytes`.
+pub(crate) const MAX_DECODED_BYTES: usize = 8 << 20;
+/// `limits.max_depth`.
+pub(crate) const MAX_DEPTH: usize = 64;
+/// `limits.max_elements`.
+pub(crate) const MAX_ELEMENTS: usize = 500_000;
+/// `limits.max_string_bytes`.
+pub(crate) const MAX_STRING_BYTES: usize = 8 << 20;
+/// `limits.max_multicall_calls`.
+pub(crate) const MAX_MULTICALL_CALLS: usize = 1000;
+/// `limits.multicall_concurrency`.
+pub(crate) const MULTICALL_CONCURRENCY: usize = 64;
+/// `limits.max_connections`.
+pub(crate) const MAX_CONNECTIONS: usize = 10_000;
+/// `limits.header_read_timeout`.
+pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// `limits.body_read_timeout`.
+pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
+/// `limits.call_timeout`.
+pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// `limits.drain_timeout`.
+pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// `log.format`'s default is text; `log.level`'s is this filter.
+pub(crate) const LOG_LEVEL: &str = "info";
+
+/// `admin.metrics_path`.
+pub(crate) const METRICS_PATH: &str = "/metrics";
+/// `admin.health_path`.
+pub(crate) const HEALTH_PATH: &str = "/healthz";
+/// `admin.ready_path`.
+pub(crate) const READY_PATH: &str = "/readyz";
+
+/// `cors.allow_headers`.
+pub(crate) const CORS_ALLOW_HEADERS: [&str; 2] = ["content-type", "authorization"];
+/// `cors.max_age`.
+pub(crate) const CORS_MAX_AGE: Duration = Duration::from_secs(600);
+
+/// `backends.NAME.timeout`.
+pub(crate) const BACKEND_TIMEOUT: Duration = Duration::from_secs(30);
+/// `backends.NAME.connect_timeout`.
+pub(crate) const BACKEND_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// `backends.NAME.max_concurrency`.
+pub(crate) const BACKEND_MAX_CONCURRENCY: usize = 64;
+/// `backends.NAME.retries`.
+pub(crate) const BACKEND_RETRIES: u32 = 2;
+/// `backends.NAME.circuit_breaker.failures`.
+pub(crate) const BREAKER_FAILURES: u32 = 5;
+/// `backends.NAME.circuit_breaker.open_for`.
+pub(crate) const BREAKER_OPEN_FOR: Duration = Duration::from_secs(10);

@@ -1,0 +1,406 @@
+//! The dispatcher: answers one call (a multicall's entries included)
+//! through the routing table, the introspection methods or
+//! `system.multicall`, under the call's auth policy and timeout, and counts
+//! it. No HTTP types here.
+
+use std::borrow::Cow;
+use std::collections::{HashMap, HashSet};
+use std::future::Future;
+use std::panic::AssertUnwindSafe;
+use std::time::Instant;
+
+use futures_util::FutureExt;
+
+use super::error::CallError;
+use super::fault;
+use super::handler::CallResult;
+use super::introspection::{self, Introspection};
+use super::multicall::{self, Entries};
+use super::options::DispatchOptions;
+use super::table::{Pattern, Resolved, Route, RoutingTable, Target};
+use crate::backend::{BackendCall, BackendError};
+use crate::call::{AuthFailure, AuthPolicy, CallContext, Origin};
+use crate::metrics::{CallSeries, Metrics, UNKNOWN_METHOD};
+use crate::xmlrpc::{Fault, Value};
+
+/// The routing table plus the `system.*` methods: answers one call.
+pub struct Dispatcher {
+    table: RoutingTable,
+    options: DispatchOptions,
+    /// Where calls are counted; `None` counts nothing.
+    metrics: Option<Metrics>,
+    /// The names the instance (if any) lists: valid `method` label values.
+    instance_names: HashSet<String, foldhash::fast::RandomState>,
+    /// Whether any method needs credentials; when none does (auth off, the
+    /// usual case) calls skip the policy lookup.
+    guarded: bool,
+    /// The success series of every name that is its own `method` label
+    /// (exact routes, the instance's names, `system.*`), resolved when
+    /// metrics are attached: a multicall of fifty calls records fifty.
+    ok_series: HashMap<String, CallSeries, foldhash::fast::RandomState>,
+    /// What `system.listMethods` lists on every call, sorted: the exact
+    /// routes' names and the enabled `system.*` methods, made once.
+    listed: Vec<String>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("table", &self.table)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Dispatcher {
+    /// A dispatcher over `table` that counts nothing until given metrics.
+    pub fn new(table: RoutingTable, options: DispatchOptions) -> Self {
+        let guarded = options.auth == AuthPolicy::Required
+            || table.routes().any(|r| r.auth == Some(AuthPolicy::Required));
+        let instance_names = table
+            .instance()
+            .map(|i| i.list_methods().into_iter().collect())
+            .unwrap_or_default();
+        let listed = introspection::always_listed(&table, &options);
+        Dispatcher {
+            table,
+            options,
+            metrics: None,
+            instance_names,
+            guarded,
+            ok_series: HashMap::default(),
+            listed,
+        }
+    }
+
+    /// Counts calls (and backend requests) in `metrics`.
+    pub fn with_metrics(mut self, metrics: Metrics) -> Self {
+        let exact = self.table.routes().filter_map(|r| match &r.pattern {
+            Pattern::Exact(name) => Some(name.clone()),
+            _ => None,
+        });
+        let system = introspection::all_names().map(str::to_owned);
+        let ok_series = exact
+            .chain(self.instance_names.iter().cloned())
+            .chain(system)
+            .filter_map(|name| {
+                // Only names the label function itself maps to themselves.
+                let (label, route) = self.method_label(&name);
+                let series = (label == name).then(|| metrics.ok_call_series(&label, route))?;
+                Some((name, series))
+            })
+            .collect();
+        self.ok_series = ok_series;
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// The `method` and `route` metric labels for a called name, from a
+    /// closed set: exact route names, the instance's listed names and the
+    /// `system.*` names as themselves; a prefix or `*` route's pattern
+    /// (`inventory.*`); anything else `unknown`. So a client cannot add
+    /// series by inventing names.
+    pub fn method_label<'a>(&'a self, name: &'a str) -> (Cow<'a, str>, &'a str) {
+        const SYSTEM: [&str; 4] = [
+            introspection::LIST_METHODS,
+            introspection::METHOD_HELP,
+            introspection::METHOD_SIGNATURE,
+            introspection::MULTICALL,
+        ];
+        if name.starts_with("system.") {
+            return match SYSTEM.contains(&name) {
+                true => (Cow::Borrowed(name), "system"),
+                false => (Cow::Borrowed(UNKNOWN_METHOD), "none"),
+            };
+        }
+        match self.table.resolve(name) {
+            Resolved::Route(route) => match &route.pattern {
+                Pattern::Exact(_) => (Cow::Borrowed(name), route.label.as_str()),
+                pattern => (Cow::Owned(pattern.to_string()), route.label.as_str()),
+            },
+            Resolved::Instance(_) if self.instance_names.contains(name) => {
+                (Cow::Borrowed(name), "instance")
+            }
+            Resolved::Instance(_) => (Cow::Borrowed(UNKNOWN_METHOD), "instance"),
+            Resolved::NotFound => (Cow::Borrowed(UNKNOWN_METHOD), "none"),
+        }
+    }
+
+    fn record_call(&self, name: &str, result: &Result<Value, CallError>, started: Instant) {
+        if result.is_ok()
+            && let Some(series) = self.ok_series.get(name)
+        {
+            series.record(started.elapsed());
+            return;
+        }
+        if let Some(metrics) = &self.metrics {
+            let (method, route) = self.method_label(name);
+            let origin = result.as_ref().err().map(CallError::origin);
+            metrics.call(&method, route, origin, started.elapsed());
+        }
+    }
+
+    /// The routing table.
+    pub fn table(&self) -> &RoutingTable {
+        &self.table
+    }
+
+    /// The switches and bounds.
+    pub fn options(&self) -> &DispatchOptions {
+        &self.options
+    }
+
+    /// Answers one top-level call, `system.multicall` included.
+    pub async fn call(
+        &self,
+        name: &str,
+        params: Vec<Value>,
+        ctx: &CallContext,
+    ) -> Result<Value, CallError> {
+        self.answer(name, params, ctx).await.result
+    }
+
+    /// Answers one top-level call and says what it was: for a multicall,
+    /// its size and its entries' method names (what the access log shows).
+    pub async fn answer(&self, name: &str, params: Vec<Value>, ctx: &CallContext) -> Answer {
+        if name != introspection::MULTICALL || !self.options.multicall {
+            return Answer {
+                result: self.call_one(name, params, ctx).await,
+                multicall: None,
+            };
+        }
+        let size = params
+            .first()
+            .and_then(Value::as_array)
+            .map_or(0, <[Value]>::len);
+        if let Some(metrics) = &self.metrics {
+            metrics.multicall(size);
+        }
+        let started = Instant::now();
+        let mut names = Vec::new();
+        let result = multicall::run(self, &self.options, params, ctx, &mut names).await;
+        self.record_call(name, &result, started);
+        Answer {
+            result,
+            multicall: Some(MulticallSummary { size, names }),
+        }
+    }
+
+    /// Answers a call that is not a multicall (multicall entries come here),
+    /// and counts it.
+    async fn call_one(
+        &self,
+        name: &str,
+        params: Vec<Value>,
+        ctx: &CallContext,
+    ) -> Result<Value, CallError> {
+        let started = Instant::now();
+        let result = self.call_one_uncounted(name, params, ctx).await;
+        self.record_call(name, &result, started);
+        result
+    }
+
+    async fn call_one_uncounted(
+        &self,
+        name: &str,
+        params: Vec<Value>,
+        ctx: &CallContext,
+    ) -> Result<Value, CallError> {
+        if self.guarded && ctx.principal.is_none() && self.policy(name) == AuthPolicy::Required {
+            if let Some(metrics) = &self.metrics {
+                metrics.auth_failure(AuthFailure::Missing);
+            }
+            return Err(CallError::Unauthenticated(name.to_owned()));
+        }
+        // system.* names are reserved: never routed, even when disabled.
+        if name.starts_with("system.") {
+            return self
+                .introspection()
+                .call(name, params, ctx)
+                .await
+                .unwrap_or_else(|| Err(CallError::NotFound(name.to_owned())));
+        }
+        // A panicking handler costs its caller a fault, never the connection:
+        // guard both the synchronous start (plain functions run there) and
+        // the future.
+        let started =
+            std::panic::catch_unwind(AssertUnwindSafe(|| match self.table.resolve(name) {
+                Resolved::Route(route) => {
+                    Some((self.start_route(route, name, params, ctx), route.timeout))
+                }
+                Resolved::Instance(instance) => instance
+                    .dispatch(name, params, ctx.clone())
+                    .map(|f| (f, None)),
+                Resolved::NotFound => None,
+            }));
+        let (future, timeout) = match started {
+            Ok(Some(started)) => started,
+            Ok(None) => return Err(CallError::NotFound(name.to_owned())),
+            Err(_) => return Err(CallError::Internal("handler panicked".to_owned())),
+        };
+        let mut guarded = AssertUnwindSafe(future)
+            .catch_unwind()
+            .map(|r| r.unwrap_or_else(|_| Err(CallError::Internal("handler panicked".to_owned()))));
+        // Plain functions answer on the first poll: no timer for them.
+        if let std::task::Poll::Ready(result) = futures_util::poll!(&mut guarded) {
+            return result;
+        }
+        match timeout.or(self.options.call_timeout) {
+            Some(limit) => tokio::time::timeout(limit, guarded)
+                .await
+                .unwrap_or_else(|_| Err(CallError::Timeout(name.to_owned()))),
+            None => guarded.await,
+        }
+    }
+
+    /// Whether `name` may be called anonymously: its route's `auth`, else
+    /// the default. (`system.multicall` itself never gets here: each of its
+    /// entries is checked on its own.)
+    pub fn policy(&self, name: &str) -> AuthPolicy {
+        match self.table.resolve(name) {
+            Resolved::Route(route) if !name.starts_with("system.") => {
+                route.auth.unwrap_or(self.options.auth)
+            }
+            _ => self.options.auth,
+        }
+    }
+
+    fn start_route(
+        &self,
+        route: &Route,
+        name: &str,
+        params: Vec<Value>,
+        ctx: &CallContext,
+    ) -> futures_util::future::BoxFuture<'static, CallResult> {
+        match &route.target {
+            Target::Handler(handler) => handler.call(params, ctx.clone()),
+            Target::Backend {
+                backend,
+                path,
+                param_names,
+                ..
+            } => {
+                let call = BackendCall {
+                    method: route.target_name(name).into_owned(),
+                    params,
+                    path: path.clone(),
+                    param_names: param_names.clone(),
+                    idempotent: route.idempotent,
+                };
+                let method = name.to_owned();
+                let mut timer = self
+                    .metrics
+                    .clone()
+                    .map(|m| BackendTimer::start(m, backend.name()));
+                backend
+                    .call(call, ctx.clone())
+                    .map(move |r| {
+                        if let Some(timer) = timer.take() {
+                            timer.finish(r.as_ref().err().map(BackendError::kind));
+                        }
+                        r.map_err(|source| CallError::Backend { method, source })
+                    })
+                    .boxed()
+            }
+        }
+    }
+
+    /// The fault a client sees for `err`; internal details are logged here.
+    pub fn fault_for(&self, method: &str, err: &CallError, ctx: &CallContext) -> Fault {
+        match err.origin() {
+            Origin::Gateway | Origin::Backend => {
+                tracing::warn!(request_id = %ctx.request_id, method, error = %err, "call failed");
+            }
+            Origin::Client | Origin::Handler => {
+                tracing::debug!(request_id = %ctx.request_id, method, error = %err, "call faulted");
+            }
+        }
+        fault::call_fault(method, err)
+    }
+}
+
+impl Dispatcher {
+    fn introspection(&self) -> Introspection<'_> {
+        Introspection {
+            table: &self.table,
+            options: &self.options,
+            listed: &self.listed,
+        }
+    }
+
+    /// What `system.listMethods` answers `ctx`'s caller: exact routes, the
+    /// instance's names, system methods, and the methods of XML-RPC
+    /// backends behind prefix and `*` routes.
+    pub async fn list_methods(&self, ctx: &CallContext) -> Value {
+        self.introspection().list_methods(ctx).await
+    }
+}
+
+impl Entries for Dispatcher {
+    fn call_one(
+        &self,
+        name: &str,
+        params: Vec<Value>,
+        ctx: &CallContext,
+    ) -> impl Future<Output = Result<Value, CallError>> {
+        Dispatcher::call_one(self, name, params, ctx)
+    }
+
+    fn fault_for(&self, name: &str, err: &CallError, ctx: &CallContext) -> Fault {
+        Dispatcher::fault_for(self, name, err, ctx)
+    }
+}
+
+/// What one top-level call produced.
+#[derive(Debug)]
+pub struct Answer {
+    /// The value, or why there is none.
+    pub result: Result<Value, CallError>,
+    /// Set when the call was a `system.multicall`.
+    pub multicall: Option<MulticallSummary>,
+}
+
+/// A multicall as the access log shows it.
+#[derive(Debug)]
+pub struct MulticallSummary {
+    /// Entries in it.
+    pub size: usize,
+    /// The first 20 entries' method names, in order (`-` for
+    /// an entry that is not a well-formed call).
+    pub names: Vec<String>,
+}
+
+/// Times one backend request for metrics. Dropped unfinished (the call's
+/// deadline passed, or the client went away), it counts as `cancelled`.
+struct BackendTimer {
+    metrics: Metrics,
+    backend: String,
+    started: Instant,
+    finished: bool,
+}
+
+impl BackendTimer {
+    fn start(metrics: Metrics, backend: &str) -> Self {
+        BackendTimer {
+            metrics,
+            backend: backend.to_owned(),
+            started: Instant::now(),
+            finished: false,
+        }
+    }
+
+    fn finish(mut self, error: Option<&str>) {
+        self.finished = true;
+        self.metrics
+            .backend_call(&self.backend, error, self.started.elapsed());
+    }
+}
+
+impl Drop for BackendTimer {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.metrics
+                .backend_call(&self.backend, Some("cancelled"), self.started.elapsed());
+        }
+    }
+}

@@ -1,0 +1,44 @@
+//! Dispatch's switches and bounds.
+
+use std::time::Duration;
+
+use crate::call::AuthPolicy;
+use crate::defaults;
+
+/// Switches and bounds for dispatch (see the README's config table).
+#[derive(Clone, Debug)]
+pub struct DispatchOptions {
+    /// Serve `system.listMethods`, `methodHelp`, `methodSignature`.
+    pub introspection: bool,
+    /// Serve `system.multicall`.
+    pub multicall: bool,
+    /// Calls allowed in one multicall.
+    pub max_multicall_calls: usize,
+    /// Calls of one multicall running at once.
+    pub multicall_concurrency: usize,
+    /// Whether nil may be sent back (checked per multicall entry here; the
+    /// encoder checks single results).
+    pub allow_none: bool,
+    /// Per-call time bound, unless the route sets its own.
+    pub call_timeout: Option<Duration>,
+    /// Who may call routes without an `auth` of their own, the routing
+    /// table's instance, unknown names and introspection (`auth.default`;
+    /// `Public` whenever `auth.mode` is `none`).
+    pub auth: AuthPolicy,
+}
+
+impl Default for DispatchOptions {
+    /// Python's library defaults: no introspection or multicall until
+    /// registered, no nil.
+    fn default() -> Self {
+        DispatchOptions {
+            introspection: false,
+            multicall: false,
+            max_multicall_calls: defaults::MAX_MULTICALL_CALLS,
+            multicall_concurrency: defaults::MULTICALL_CONCURRENCY,
+            allow_none: defaults::ALLOW_NONE,
+            call_timeout: Some(defaults::CALL_TIMEOUT),
+            auth: AuthPolicy::Public,
+        }
+    }
+}

@@ -1,0 +1,130 @@
+//! What every connection shares: the pipeline, the HTTP settings, the
+//! operator's endpoints, the body budget and the credentials in force, with
+//! the edge's hooks (authenticate, CORS, TLS) over them.
+
+use std::sync::Arc;
+
+use arc_swap::ArcSwap;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, Response};
+use http_body_util::Full;
+
+use super::admin::{AdminState, Readiness};
+use super::auth::{AuthMode, Authenticator};
+use super::body::BodyBudget;
+use super::options::HttpOptions;
+use super::status::HttpError;
+use super::tls::Tls;
+use crate::call::AuthFailure;
+use crate::gateway::Gateway;
+
+/// What every connection shares: the pipeline, the HTTP settings, and the
+/// operator's endpoints (their metrics are the gateway's).
+pub struct App {
+    /// The pipeline.
+    pub gateway: Gateway,
+    /// The edge's settings (as at start).
+    pub options: HttpOptions,
+    /// The operator's endpoints.
+    pub admin: AdminState,
+    /// Request body bytes in flight (`max_inflight_body_bytes`).
+    pub body_budget: BodyBudget,
+    /// The credentials in force (the options' at start, then each reload's).
+    auth: ArcSwap<Authenticator>,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("gateway", &self.gateway)
+            .field("options", &self.options)
+            .finish_non_exhaustive()
+    }
+}
+
+impl App {
+    /// The edge around `gateway`, with its options.
+    pub fn new(gateway: Gateway, options: HttpOptions) -> App {
+        let admin = AdminState {
+            options: options.admin.clone(),
+            metrics: gateway.metrics().clone(),
+            readiness: Readiness::default(),
+        };
+        App {
+            body_budget: BodyBudget::new(options.max_inflight_body_bytes),
+            gateway,
+            auth: ArcSwap::new(options.auth.clone()),
+            options,
+            admin,
+        }
+    }
+
+    /// Applies what a config reload may change at the edge: the credentials
+    /// and the TLS certificate. (Turning TLS on or off, and every other
+    /// HTTP setting, needs a restart.)
+    pub fn reload_edge(&self, new: &HttpOptions) {
+        self.replace_auth(new.auth.clone());
+        match (&self.options.tls, &new.tls) {
+            (Some(current), Some(new)) => current.replace_cert(new),
+            (None, None) => {}
+            _ => {
+                tracing::warn!("turning TLS on or off needs a restart; the listener stays as it is")
+            }
+        }
+    }
+}
+
+impl App {
+    /// The edge's hook: who is calling, or the 401 that refuses the request
+    /// (counted, and logged without the credentials).
+    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Arc<str>>, HttpError> {
+        let auth = self.auth.load();
+        auth.authenticate(headers)
+            .map_err(|failure| self.refuse(auth.mode(), failure))
+    }
+
+    /// The 401 for a call that needs credentials and came without them.
+    pub(crate) fn unauthenticated(&self) -> HttpError {
+        // The dispatcher counted it (it counts multicall entries too).
+        HttpError::Unauthorized(self.auth.load().mode())
+    }
+
+    fn refuse(&self, mode: AuthMode, failure: AuthFailure) -> HttpError {
+        self.gateway.metrics().auth_failure(failure);
+        tracing::info!(reason = failure.as_str(), "authentication failed");
+        HttpError::Unauthorized(mode)
+    }
+
+    /// Installs new credentials (config reload); requests already past the
+    /// check keep their principal.
+    pub fn replace_auth(&self, auth: Arc<Authenticator>) {
+        self.auth.store(auth);
+    }
+}
+
+impl App {
+    /// The edge's hook for `OPTIONS`: a preflight answer, or `None`.
+    pub(crate) fn cors_preflight(
+        &self,
+        method: &Method,
+        headers: &HeaderMap,
+    ) -> Option<Response<Full<Bytes>>> {
+        self.options.cors.preflight(method, headers)
+    }
+
+    /// The edge's hook for every RPC-path response.
+    pub(crate) fn cors_decorate(
+        &self,
+        origin: Option<&HeaderValue>,
+        response: &mut Response<Full<Bytes>>,
+    ) {
+        self.options.cors.decorate(origin, response);
+    }
+}
+
+impl App {
+    /// The TLS state, when the server terminates TLS.
+    pub fn tls(&self) -> Option<Arc<Tls>> {
+        self.options.tls.clone()
+    }
+}
