@@ -31,21 +31,28 @@ pub struct Outcome {
     pub unauthenticated: bool,
 }
 
-/// The decode/dispatch/encode pipeline. The dispatcher is swapped whole on
-/// config reload; a request keeps the one it started with.
+/// The decode/dispatch/encode pipeline. The dispatcher and the encoding
+/// options are swapped together on config reload; a request keeps the pair
+/// it started with, so a single call and a multicall's entries always agree
+/// on `allow_none`.
 pub struct Gateway {
-    dispatcher: ArcSwap<Dispatcher>,
+    live: ArcSwap<Live>,
     limits: Limits,
-    encode: EncodeOptions,
     metrics: Metrics,
+}
+
+/// What a reload replaces.
+#[derive(Debug)]
+struct Live {
+    dispatcher: Dispatcher,
+    encode: EncodeOptions,
 }
 
 impl std::fmt::Debug for Gateway {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Gateway")
-            .field("dispatcher", &self.dispatcher.load())
+            .field("live", &self.live.load())
             .field("limits", &self.limits)
-            .field("encode", &self.encode)
             .finish_non_exhaustive()
     }
 }
@@ -65,33 +72,32 @@ impl Gateway {
         metrics: Metrics,
     ) -> Self {
         Gateway {
-            dispatcher: ArcSwap::from_pointee(dispatcher.with_metrics(metrics.clone())),
+            live: ArcSwap::from_pointee(Live {
+                dispatcher: dispatcher.with_metrics(metrics.clone()),
+                encode,
+            }),
             limits,
-            encode,
             metrics,
         }
     }
 
-    /// Installs a new dispatcher (config reload). Calls in flight finish on
-    /// the old one.
-    pub fn replace_dispatcher(&self, dispatcher: Dispatcher) {
-        self.dispatcher
-            .store(Arc::new(dispatcher.with_metrics(self.metrics.clone())));
+    /// Installs a new dispatcher and encoding (config reload). Calls in
+    /// flight finish on the old pair.
+    pub fn reload(&self, dispatcher: Dispatcher, encode: EncodeOptions) {
+        self.live.store(Arc::new(Live {
+            dispatcher: dispatcher.with_metrics(self.metrics.clone()),
+            encode,
+        }));
+    }
+
+    /// The names of the backends whose circuit is open now.
+    pub fn open_circuits(&self) -> Vec<String> {
+        self.live.load().dispatcher.open_circuits()
     }
 
     /// Where this gateway counts.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
-    }
-
-    /// The dispatcher new requests will use.
-    pub fn dispatcher(&self) -> Arc<Dispatcher> {
-        self.dispatcher.load_full()
-    }
-
-    /// How answers are encoded.
-    pub fn encode_options(&self) -> &EncodeOptions {
-        &self.encode
     }
 
     /// Answers one XML-RPC request body. Always produces a response
@@ -102,40 +108,45 @@ impl Gateway {
             Err(err) => {
                 tracing::debug!(request_id = %ctx.request_id, error = %err, "request did not decode");
                 let mut outcome = Outcome::unanswered();
-                self.finish_fault(&mut outcome, fault::decode_fault(&err));
+                finish_fault(
+                    &mut outcome,
+                    fault::decode_fault(&err),
+                    &self.live.load().encode,
+                );
                 return outcome;
             }
         };
         let mut outcome = Outcome::unanswered();
         let name = call.name;
-        let dispatcher = self.dispatcher.load_full();
+        let live = self.live.load_full();
+        let (dispatcher, encode) = (&live.dispatcher, &live.encode);
         let answer = dispatcher.answer(&name, call.params, ctx).await;
         if let Some(multicall) = answer.multicall {
             outcome.multicall_size = Some(multicall.size);
             outcome.multicall_methods = multicall.names;
         }
         match answer.result {
-            Ok(value) => match xmlrpc::encode_response(&value, &self.encode) {
+            Ok(value) => match xmlrpc::encode_response(&value, encode) {
                 Ok(body) => outcome.body = body,
                 Err(err) => {
                     tracing::warn!(request_id = %ctx.request_id, method = %name, error = %err, "result did not encode");
-                    self.finish_fault(&mut outcome, fault::encode_fault(&name, &err));
+                    finish_fault(&mut outcome, fault::encode_fault(&name, &err), encode);
                 }
             },
             Err(err) => {
                 outcome.unauthenticated = matches!(err, CallError::Unauthenticated(_));
-                self.finish_fault(&mut outcome, dispatcher.fault_for(&name, &err, ctx));
+                finish_fault(&mut outcome, dispatcher.fault_for(&name, &err, ctx), encode);
             }
         }
         outcome.method = Some(name);
         outcome
     }
+}
 
-    /// Makes `outcome` answer with `fault`.
-    fn finish_fault(&self, outcome: &mut Outcome, fault: Fault) {
-        outcome.body = xmlrpc::encode_fault(&fault, &self.encode);
-        outcome.fault_code = Some(fault.code);
-    }
+/// Makes `outcome` answer with `fault`.
+fn finish_fault(outcome: &mut Outcome, fault: Fault, encode: &EncodeOptions) {
+    outcome.body = xmlrpc::encode_fault(&fault, encode);
+    outcome.fault_code = Some(fault.code);
 }
 
 impl Outcome {

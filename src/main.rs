@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 
 use xmlrpc_gateway::Metrics;
 use xmlrpc_gateway::client::{XmlRpcClient, http_client};
@@ -133,7 +134,7 @@ enum Failure {
 }
 
 fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, String>) -> ExitCode {
-    let (cfg, settings) = match load(file.as_deref(), listen, env) {
+    let (cfg, settings) = match load(file.as_deref(), listen.clone(), env) {
         Ok(loaded) => loaded,
         Err(err) => return config_error(&err),
     };
@@ -150,12 +151,28 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         let server = Server::bind(settings.listen, table, options)
             .await
             .map_err(|e| Failure::Config(ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen))))?;
+        // The default action of SIGHUP and SIGTERM ends the process: take
+        // them over before saying where we listen, so that a signal sent
+        // after that line is always handled (a reload, or a drain).
+        let hup = signal(SignalKind::hangup()).map_err(Failure::Serve)?;
+        let shutdown = shutdown_signal(
+            signal(SignalKind::terminate()).map_err(Failure::Serve)?,
+            signal(SignalKind::interrupt()).map_err(Failure::Serve)?,
+        );
         tracing::info!(listen = %server.local_addr().map_or_else(|_| settings.listen.to_string(), |a| a.to_string()), "serving XML-RPC");
         if let Some(admin) = server.admin_addr() {
             tracing::info!(listen = %admin, "serving admin endpoints");
         }
-        let reloader = tokio::spawn(reload_on_sighup(server.app(), metrics, file, env.clone()));
-        let served = server.run(shutdown_signal()).await.map_err(Failure::Serve);
+        let reloader = tokio::spawn(reload_on_sighup(
+            hup,
+            server.app(),
+            metrics,
+            cfg,
+            file,
+            listen,
+            env.clone(),
+        ));
+        let served = server.run(shutdown).await.map_err(Failure::Serve);
         reloader.abort();
         served
     });
@@ -172,37 +189,37 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
     }
 }
 
-/// On each SIGHUP, re-reads the config (same file, same environment) and
-/// swaps in a new routing table and dispatcher. Calls in flight finish on
-/// the dispatcher they started with; a bad config is refused and logged,
-/// and the running table stays. The credentials (`[auth]`, files re-read)
-/// and the TLS certificate and key are replaced too. Listener, HTTP limits,
-/// codec options, CORS, turning TLS on or off and the set of forwarded
-/// header names need a restart.
+/// On each SIGHUP, re-reads the config (same file, same environment, same
+/// `--listen`) and applies what a reload may change (`config/reload.rs`
+/// has the rule): a new routing table and dispatcher with the encoding
+/// they answer with, the edge's credentials, forwarded headers, access
+/// logging and gzip threshold, and the TLS certificate. Calls in flight
+/// finish on what they started with; a bad config is refused and logged;
+/// a changed restart-only key is named in a warning and keeps its value.
 async fn reload_on_sighup(
+    mut hup: Signal,
     app: Arc<App>,
     metrics: Metrics,
+    started: Config,
     file: Option<PathBuf>,
+    listen: Option<String>,
     env: HashMap<String, String>,
 ) {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut hup = match signal(SignalKind::hangup()) {
-        Ok(hup) => hup,
-        Err(err) => {
-            tracing::warn!(error = %err, "cannot listen for SIGHUP; reload is off");
-            return;
-        }
-    };
     while hup.recv().await.is_some() {
         tracing::info!("SIGHUP: reloading config");
-        let built = load(file.as_deref(), None, &env).and_then(|(cfg, settings)| {
+        let built = load(file.as_deref(), listen.clone(), &env).and_then(|(cfg, settings)| {
             let table = config::build_table(&cfg, &demo::handlers(), &metrics)?;
-            Ok((Dispatcher::new(table, settings.dispatch), settings.http))
+            Ok((cfg, settings, table))
         });
         match built {
-            Ok((dispatcher, http)) => {
-                app.gateway.replace_dispatcher(dispatcher);
-                app.reload_edge(&http);
+            Ok((cfg, settings, table)) => {
+                // Against the values in force: those of the start.
+                for key in started.restart_only_changes(&cfg) {
+                    tracing::warn!(key, "this key needs a restart; the running value stays");
+                }
+                let dispatcher = Dispatcher::new(table, settings.dispatch);
+                app.gateway.reload(dispatcher, settings.encode);
+                app.reload_edge(&settings.http);
                 telemetry::record_reload(&metrics, None);
             }
             Err(err) => telemetry::record_reload(&metrics, Some(&err)),
@@ -211,10 +228,7 @@ async fn reload_on_sighup(
 }
 
 /// Resolves on SIGTERM or SIGINT.
-async fn shutdown_signal() {
-    use tokio::signal::unix::{SignalKind, signal};
-    let mut term = signal(SignalKind::terminate()).expect("SIGTERM handler installs");
-    let mut int = signal(SignalKind::interrupt()).expect("SIGINT handler installs");
+async fn shutdown_signal(mut term: Signal, mut int: Signal) {
     tokio::select! {
         _ = term.recv() => tracing::info!("SIGTERM: shutting down"),
         _ = int.recv() => tracing::info!("SIGINT: shutting down"),

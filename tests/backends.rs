@@ -592,7 +592,9 @@ rename = "hello"
         "[[routes]]\nmethod = \"item\"\nbackend = \"inventory\"\nrename = \"inventory.get\"\n",
         "",
     );
-    gw.app.gateway.replace_dispatcher(dispatcher(&new_cfg));
+    gw.app
+        .gateway
+        .reload(dispatcher(&new_cfg), Default::default());
     let out = python(
         &script(r#"call("renamed", "Cy"); call("item", 3)"#),
         &gw.url(),

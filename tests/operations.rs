@@ -748,3 +748,29 @@ fn a_configured_backend_that_refuses_is_counted() {
         1.0
     );
 }
+
+#[test]
+fn readiness_can_wait_for_every_backends_circuit() {
+    // Port 1 on loopback refuses; one failure opens the circuit.
+    let backend = "[backends.dead]\nkind = \"jsonrpc\"\nurl = \"http://127.0.0.1:1/secret-path\"\ncircuit_breaker = { failures = 1, open_for = \"60s\" }\n\n[[routes]]\nmethod = \"dead.*\"\nbackend = \"dead\"\n";
+    let strict = Gateway::start(&format!(
+        "[admin]\nready_requires_backends = true\n\n{backend}"
+    ));
+    let lax = Gateway::start(backend);
+    for gw in [&strict, &lax] {
+        assert_eq!(
+            get(gw.addr, "/readyz").status,
+            200,
+            "closed circuits: ready"
+        );
+        rpc(gw.addr, "dead.x", &[]);
+    }
+    let resp = get(strict.addr, "/readyz");
+    assert_eq!(resp.status, 503, "{}", resp.text());
+    assert_eq!(
+        resp.text(),
+        "circuit open: dead\n",
+        "names the backend, never its URL"
+    );
+    assert_eq!(get(lax.addr, "/readyz").status, 200, "off by default");
+}

@@ -87,7 +87,6 @@ impl Breaker {
     }
 
     /// Whether calls are currently refused.
-    #[cfg(test)]
     pub(super) fn is_open(&self) -> bool {
         matches!(*self.lock(), State::Open { until } if Instant::now() < until)
     }

@@ -90,6 +90,11 @@ impl Endpoint {
         headers
     }
 
+    /// Whether the circuit breaker refuses calls now.
+    pub(super) fn circuit_open(&self) -> bool {
+        self.breaker.is_open()
+    }
+
     /// Retries allowed for a call.
     pub(super) fn retries_for(&self, idempotent: bool) -> u32 {
         if idempotent { self.retries } else { 0 }

@@ -39,6 +39,10 @@ impl Backend for JsonBackend {
         &self.endpoint.name
     }
 
+    fn circuit_open(&self) -> bool {
+        self.endpoint.circuit_open()
+    }
+
     fn call(
         &self,
         call: BackendCall,

@@ -41,6 +41,10 @@ impl Backend for JsonRpcBackend {
         &self.endpoint.name
     }
 
+    fn circuit_open(&self) -> bool {
+        self.endpoint.circuit_open()
+    }
+
     fn call(
         &self,
         call: BackendCall,

@@ -40,6 +40,12 @@ pub trait Backend: Send + Sync + 'static {
         ctx: CallContext,
     ) -> BoxFuture<'static, Result<Value, BackendError>>;
 
+    /// Whether its circuit breaker refuses calls now (`/readyz` can wait
+    /// for it to close).
+    fn circuit_open(&self) -> bool {
+        false
+    }
+
     /// The backend's own `system.listMethods`, when it has one (xmlrpc).
     fn list_methods(&self, _ctx: CallContext) -> Introspected<Vec<String>> {
         None

@@ -72,6 +72,10 @@ impl Backend for XmlRpcBackend {
         &self.endpoint.name
     }
 
+    fn circuit_open(&self) -> bool {
+        self.endpoint.circuit_open()
+    }
+
     fn call(
         &self,
         call: BackendCall,

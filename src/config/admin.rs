@@ -54,6 +54,7 @@ impl Config {
             metrics_path: a.metrics_path.clone(),
             health_path: a.health_path.clone(),
             ready_path: a.ready_path.clone(),
+            ready_requires_backends: a.ready_requires_backends,
         })
     }
 }

@@ -9,6 +9,7 @@
 //! - `raw.rs`: the file's shape, as serde structs and enums;
 //! - `settings.rs`, `admin.rs`, `auth.rs`, `cors.rs`: runtime settings;
 //! - `backends.rs`: backend specs; `routes.rs`: the routing table;
+//! - `reload.rs`: which keys a reload applies, and which need a restart;
 //! - `error.rs`: the layer's error, which names the key at fault.
 //!
 //! Absent: reading the process environment (callers pass it in).
@@ -20,11 +21,13 @@ mod cors;
 mod error;
 mod load;
 mod raw;
+mod reload;
 mod routes;
 mod settings;
 
 pub use error::ConfigError;
 pub use load::{DEFAULT_TOML, ENV_PREFIX, EXIT_BAD_CONFIG};
 pub use raw::*;
+pub use reload::RESTART_ONLY;
 pub use routes::build_table;
 pub use settings::Settings;

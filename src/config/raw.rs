@@ -14,7 +14,7 @@ use crate::http::AuthMode;
 use crate::telemetry::LogFormat;
 
 /// The whole config file.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// `[server]`.
@@ -44,7 +44,7 @@ pub struct Config {
 }
 
 /// `[server]`: what Python's `SimpleXMLRPCServer` takes, and the listener.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ServerConfig {
     /// Address to serve on.
@@ -71,7 +71,7 @@ pub struct ServerConfig {
 
 /// `[server.tls]`: PEM files, paths relative to the working directory;
 /// re-read on reload (SIGHUP).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TlsConfig {
     /// The certificate chain, leaf first.
@@ -83,7 +83,7 @@ pub struct TlsConfig {
 /// `[auth]`: who may call. Secrets come from `${NAME}` (the environment
 /// given to [`Config::load`]) or from files; `Debug`
 /// never shows them.
-#[derive(Clone, Deserialize)]
+#[derive(Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AuthConfig {
     /// `none`, `basic` or `bearer`.
@@ -128,7 +128,7 @@ impl std::fmt::Debug for AuthConfig {
 }
 
 /// `[cors]`: browser origins allowed to call; none by default (CORS off).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CorsConfig {
     /// Exact origins (`https://app.example`), or `*` for any.
@@ -181,7 +181,7 @@ pub enum Threshold {
 }
 
 /// `[limits]`: every size, count and time bound.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LimitsConfig {
     /// Request body as received.
@@ -237,7 +237,7 @@ impl Default for LimitsConfig {
 }
 
 /// `[log]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct LogConfig {
     /// `text` or `json`.
@@ -256,7 +256,7 @@ impl Default for LogConfig {
 }
 
 /// `[admin]`: the operator's endpoints (metrics, liveness, readiness).
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct AdminConfig {
     /// A listener of their own (e.g. `127.0.0.1:9100`); unset serves them
@@ -270,6 +270,8 @@ pub struct AdminConfig {
     pub health_path: String,
     /// Readiness: 200, or 503 once shutdown has begun.
     pub ready_path: String,
+    /// Readiness also answers 503 while any backend's circuit is open.
+    pub ready_requires_backends: bool,
 }
 
 impl Default for AdminConfig {
@@ -280,13 +282,14 @@ impl Default for AdminConfig {
             metrics_path: defaults::METRICS_PATH.to_owned(),
             health_path: defaults::HEALTH_PATH.to_owned(),
             ready_path: defaults::READY_PATH.to_owned(),
+            ready_requires_backends: false,
         }
     }
 }
 
 /// `[backends.NAME]`: a service behind the gateway. Every key but `kind`
 /// and `url` has a safe default.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BackendConfig {
     /// `jsonrpc`, `json` or `xmlrpc`.
@@ -341,7 +344,7 @@ fn default_retries() -> u32 {
 }
 
 /// `[backends.NAME.circuit_breaker]`.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CircuitBreakerConfig {
     /// Consecutive failures that open the circuit (default 5; 0 turns the
@@ -363,7 +366,7 @@ impl Default for CircuitBreakerConfig {
 }
 
 /// `[[routes]]`: a method pattern and where it goes.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RouteConfig {
     /// An exact name, a prefix ending in `*`, or `*`.

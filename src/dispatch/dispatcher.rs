@@ -328,6 +328,24 @@ impl Dispatcher {
         }
     }
 
+    /// The names of the backends behind this table whose circuit is open
+    /// now, sorted, each once.
+    pub fn open_circuits(&self) -> Vec<String> {
+        let mut names: Vec<String> = self
+            .table
+            .routes()
+            .filter_map(|route| match &route.target {
+                Target::Backend { backend, .. } if backend.circuit_open() => {
+                    Some(backend.name().to_owned())
+                }
+                _ => None,
+            })
+            .collect();
+        names.sort();
+        names.dedup();
+        names
+    }
+
     /// What `system.listMethods` answers `ctx`'s caller: exact routes, the
     /// instance's names, system methods, and the methods of XML-RPC
     /// backends behind prefix and `*` routes.

@@ -22,7 +22,8 @@ use tokio::sync::Semaphore;
 
 use super::status::plain;
 use crate::defaults;
-use crate::metrics::{Metrics, OTHER_PATH};
+use crate::gateway::Gateway;
+use crate::metrics::OTHER_PATH;
 
 /// Connections the admin listener serves at once (probes and scrapers).
 const ADMIN_CONNECTIONS: usize = 64;
@@ -40,6 +41,9 @@ pub struct AdminOptions {
     pub health_path: String,
     /// Readiness: 200, or 503 once shutdown has begun.
     pub ready_path: String,
+    /// Readiness also waits for every backend's circuit to be closed
+    /// (`admin.ready_requires_backends`).
+    pub ready_requires_backends: bool,
 }
 
 impl Default for AdminOptions {
@@ -50,6 +54,7 @@ impl Default for AdminOptions {
             metrics_path: defaults::METRICS_PATH.to_owned(),
             health_path: defaults::HEALTH_PATH.to_owned(),
             ready_path: defaults::READY_PATH.to_owned(),
+            ready_requires_backends: false,
         }
     }
 }
@@ -97,8 +102,9 @@ impl Readiness {
 pub struct AdminState {
     /// Where and what.
     pub options: AdminOptions,
-    /// What `/metrics` renders.
-    pub metrics: Metrics,
+    /// What `/metrics` renders (its metrics) and what readiness may ask
+    /// (its backends' circuits).
+    pub gateway: Arc<Gateway>,
     /// What `/readyz` answers from.
     pub readiness: Readiness,
 }
@@ -116,7 +122,7 @@ impl AdminState {
         }
         let o = &self.options;
         Some(if o.metrics && endpoint == o.metrics_path {
-            let (text, content_type) = self.metrics.render();
+            let (text, content_type) = self.gateway.metrics().render();
             let mut response = plain(StatusCode::OK, text);
             if let Ok(value) = HeaderValue::from_str(&content_type) {
                 response.headers_mut().insert(header::CONTENT_TYPE, value);
@@ -126,9 +132,25 @@ impl AdminState {
             plain(StatusCode::OK, "ok\n")
         } else if self.readiness.is_draining() {
             plain(StatusCode::SERVICE_UNAVAILABLE, "draining\n")
+        } else if let Some(open) = self.open_circuits() {
+            // Names, never URLs: the probe's answer may be seen by anyone
+            // who can reach the endpoint.
+            plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("circuit open: {}\n", open.join(", ")),
+            )
         } else {
             plain(StatusCode::OK, "ready\n")
         })
+    }
+
+    /// The backends whose circuit is open, when readiness waits for them.
+    fn open_circuits(&self) -> Option<Vec<String>> {
+        if !self.options.ready_requires_backends {
+            return None;
+        }
+        let open = self.gateway.open_circuits();
+        (!open.is_empty()).then_some(open)
     }
 
     /// Answers one request on the admin listener: an endpoint, or 404.
@@ -138,7 +160,8 @@ impl AdminState {
             Some(response) => (response, self.options.endpoint(path)),
             None => (plain(StatusCode::NOT_FOUND, "no such page\n"), None),
         };
-        self.metrics
+        self.gateway
+            .metrics()
             .http_request(label.unwrap_or(OTHER_PATH), response.status().as_u16());
         tracing::debug!(target: "access", path, status = response.status().as_u16(), "admin request");
         response

@@ -22,15 +22,40 @@ use crate::gateway::Gateway;
 /// operator's endpoints (their metrics are the gateway's).
 pub struct App {
     /// The pipeline.
-    pub gateway: Gateway,
-    /// The edge's settings (as at start).
+    pub gateway: Arc<Gateway>,
+    /// The edge's settings as at start; what a reload may change is read
+    /// from the live edge settings instead.
     pub options: HttpOptions,
     /// The operator's endpoints.
     pub admin: AdminState,
     /// Request body bytes in flight (`max_inflight_body_bytes`).
-    pub body_budget: BodyBudget,
-    /// The credentials in force (the options' at start, then each reload's).
-    auth: ArcSwap<Authenticator>,
+    pub(crate) body_budget: BodyBudget,
+    /// The edge's settings a reload replaces.
+    live: ArcSwap<LiveEdge>,
+}
+
+/// The edge's settings a reload replaces; a request reads them once.
+#[derive(Debug)]
+pub(crate) struct LiveEdge {
+    /// The credentials in force.
+    pub(crate) auth: Arc<Authenticator>,
+    /// Client header names (lower case) passed on to backends.
+    pub(crate) forward_headers: Vec<String>,
+    /// One access log line per request.
+    pub(crate) log_requests: bool,
+    /// Gzip answers larger than this (when the client takes gzip).
+    pub(crate) encode_threshold: Option<usize>,
+}
+
+impl LiveEdge {
+    fn of(options: &HttpOptions) -> LiveEdge {
+        LiveEdge {
+            auth: options.auth.clone(),
+            forward_headers: options.forward_headers.clone(),
+            log_requests: options.log_requests,
+            encode_threshold: options.encode_threshold,
+        }
+    }
 }
 
 impl std::fmt::Debug for App {
@@ -45,25 +70,32 @@ impl std::fmt::Debug for App {
 impl App {
     /// The edge around `gateway`, with its options.
     pub fn new(gateway: Gateway, options: HttpOptions) -> App {
+        let gateway = Arc::new(gateway);
         let admin = AdminState {
             options: options.admin.clone(),
-            metrics: gateway.metrics().clone(),
+            gateway: gateway.clone(),
             readiness: Readiness::default(),
         };
         App {
             body_budget: BodyBudget::new(options.max_inflight_body_bytes),
             gateway,
-            auth: ArcSwap::new(options.auth.clone()),
+            live: ArcSwap::from_pointee(LiveEdge::of(&options)),
             options,
             admin,
         }
     }
 
-    /// Applies what a config reload may change at the edge: the credentials
-    /// and the TLS certificate. (Turning TLS on or off, and every other
-    /// HTTP setting, needs a restart.)
+    /// The edge's settings in force now.
+    pub(crate) fn live(&self) -> arc_swap::Guard<Arc<LiveEdge>> {
+        self.live.load()
+    }
+
+    /// Applies what a config reload may change at the edge: the
+    /// credentials, the forwarded header names, access logging, the answer
+    /// gzip threshold, and the TLS certificate. (Turning TLS on or off, and
+    /// every other HTTP setting, needs a restart.)
     pub fn reload_edge(&self, new: &HttpOptions) {
-        self.replace_auth(new.auth.clone());
+        self.live.store(Arc::new(LiveEdge::of(new)));
         match (&self.options.tls, &new.tls) {
             (Some(current), Some(new)) => current.replace_cert(new),
             (None, None) => {}
@@ -78,7 +110,8 @@ impl App {
     /// The edge's hook: who is calling, or the 401 that refuses the request
     /// (counted, and logged without the credentials).
     pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Arc<str>>, HttpError> {
-        let auth = self.auth.load();
+        let live = self.live.load();
+        let auth = &live.auth;
         auth.authenticate(headers)
             .map_err(|failure| self.refuse(auth.mode(), failure))
     }
@@ -86,19 +119,13 @@ impl App {
     /// The 401 for a call that needs credentials and came without them.
     pub(crate) fn unauthenticated(&self) -> HttpError {
         // The dispatcher counted it (it counts multicall entries too).
-        HttpError::Unauthorized(self.auth.load().mode())
+        HttpError::Unauthorized(self.live.load().auth.mode())
     }
 
     fn refuse(&self, mode: AuthMode, failure: AuthFailure) -> HttpError {
         self.gateway.metrics().auth_failure(failure);
         tracing::info!(reason = failure.as_str(), "authentication failed");
         HttpError::Unauthorized(mode)
-    }
-
-    /// Installs new credentials (config reload); requests already past the
-    /// check keep their principal.
-    pub fn replace_auth(&self, auth: Arc<Authenticator>) {
-        self.auth.store(auth);
     }
 }
 

@@ -19,13 +19,13 @@ const UNKNOWN_LENGTH_RESERVE: usize = 64 << 10;
 
 /// Bytes of request bodies being read or processed at once.
 #[derive(Clone, Debug)]
-pub struct BodyBudget {
+pub(crate) struct BodyBudget {
     bytes: Arc<Semaphore>,
     capacity: usize,
 }
 
 impl BodyBudget {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         let capacity = capacity.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
         BodyBudget {
             bytes: Arc::new(Semaphore::new(capacity)),
@@ -35,7 +35,7 @@ impl BodyBudget {
 
     /// Waits for `bytes` of budget (a request larger than the whole budget
     /// waits for all of it, and then runs alone).
-    pub async fn reserve(&self, bytes: usize) -> Reservation {
+    pub(crate) async fn reserve(&self, bytes: usize) -> Reservation {
         let amount = bytes.clamp(1, self.capacity);
         let permit = self
             .bytes
@@ -52,20 +52,20 @@ impl BodyBudget {
 
 /// Budget held by one request; returned when dropped.
 #[derive(Debug)]
-pub struct Reservation {
+pub(crate) struct Reservation {
     permit: OwnedSemaphorePermit,
     bytes: usize,
 }
 
 impl Reservation {
-    pub fn bytes(&self) -> usize {
+    pub(crate) fn bytes(&self) -> usize {
         self.bytes
     }
 
     /// Grows the reservation to `bytes`. Releases what it holds first and
     /// then asks for the whole amount: no request waits while holding
     /// budget, so requests cannot deadlock each other.
-    pub async fn grow(self, budget: &BodyBudget, bytes: usize) -> Reservation {
+    pub(crate) async fn grow(self, budget: &BodyBudget, bytes: usize) -> Reservation {
         if bytes <= self.bytes {
             return self;
         }

@@ -86,7 +86,7 @@ pub(crate) fn call_context(
     CallContext {
         request_id,
         peer,
-        headers: forwardable_headers(headers, &app.options.forward_headers),
+        headers: forwardable_headers(headers, &app.live().forward_headers),
         principal,
     }
 }
@@ -120,7 +120,7 @@ pub(crate) fn answer(
     if outcome.unauthenticated {
         return Err(app.unauthenticated());
     }
-    let threshold = app.options.encode_threshold;
+    let threshold = app.live().encode_threshold;
     let body = std::mem::take(&mut outcome.body);
     let (payload, gzipped) = gzip::compress_response(body, threshold, wants_gzip);
     let mut response = Response::new(payload);

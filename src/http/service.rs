@@ -85,7 +85,7 @@ async fn handle_in_span(
             exchange.response_gzip,
         );
     }
-    if app.options.log_requests {
+    if app.live().log_requests {
         tracing::info!(
             target: "access",
             request_id = %request_id,

@@ -193,6 +193,7 @@ impl std::ops::Deref for TestGateway {
     }
 }
 
+#[allow(unused_imports)] // not every test crate that includes this module calls it
 pub use crate::common::python;
 
 /// The standard preamble of test scripts: a proxy `s` on `URL` and `call`,

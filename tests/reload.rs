@@ -1,0 +1,285 @@
+//! Reload (SIGHUP) follows one rule, on the real binary: each key the
+//! README calls reloadable is changed in the file, SIGHUP is sent, and the
+//! new behaviour is seen (single calls and multicall entries alike); a key
+//! that needs a restart is named in a warning and keeps its value.
+//!
+//! The TLS certificate's reload is in `tests/security.rs`.
+
+mod backends_support;
+mod common;
+
+use std::time::{Duration, Instant};
+
+use backends_support::Service;
+use common::{Binary, call_xml, post, raw, rpc, wait_until};
+
+/// Rewrites the binary's config and waits for the reload to be applied.
+fn reload(bin: &Binary, toml: &str) {
+    let applied = |bin: &Binary| {
+        bin.logs()
+            .iter()
+            .filter(|l| {
+                l["message"]
+                    .as_str()
+                    .is_some_and(|m| m.starts_with("config reloaded"))
+            })
+            .count()
+    };
+    let before = applied(bin);
+    std::fs::write(bin.config_path(), toml).unwrap();
+    bin.signal("HUP");
+    wait_until(Duration::from_secs(10), || applied(bin) > before);
+}
+
+fn multicall(addr: std::net::SocketAddr, entries: &[(&str, &str)]) -> String {
+    let entries: String = entries
+        .iter()
+        .map(|(name, params)| {
+            format!(
+                "<value><struct><member><name>methodName</name><value><string>{name}</string></value></member><member><name>params</name><value><array><data>{params}</data></array></value></member></struct></value>"
+            )
+        })
+        .collect();
+    let body = call_xml(
+        "system.multicall",
+        &[&format!("<array><data>{entries}</data></array>")],
+    );
+    raw(addr, &post("/RPC2", &[], body.as_bytes())).text()
+}
+
+const NIL: &str = "<value><nil/></value>";
+
+/// One reloadable key: the config before and after, and a probe whose
+/// answer tells them apart.
+struct Row {
+    key: &'static str,
+    before: String,
+    after: String,
+    probe: Box<dyn Fn(&Binary) -> String>,
+    /// Text the probe shows before the reload and not after, and the other
+    /// way round.
+    shows_before: &'static str,
+    shows_after: &'static str,
+}
+
+fn rows(demo: &Service) -> Vec<Row> {
+    let routes = "[[routes]]\nmethod = \"echo\"\nhandler = \"echo\"\n\n[[routes]]\nmethod = \"sleep\"\nhandler = \"sleep\"\n";
+    let with = |extra: &str| format!("{extra}\n{routes}");
+    let backend = |url: &str, forward: &str| {
+        format!(
+            "[server]\nforward_headers = [{forward}]\n\n[backends.demo]\nkind = \"jsonrpc\"\nurl = \"{url}\"\n\n[[routes]]\nmethod = \"demo.*\"\nbackend = \"demo\"\nstrip_prefix = true\n"
+        )
+    };
+    let demo_rpc = demo.url("/rpc");
+    vec![
+        Row {
+            key: "[[routes]]",
+            before: "[[routes]]\nmethod = \"add\"\nhandler = \"add\"\n".into(),
+            after: "[[routes]]\nmethod = \"pow\"\nhandler = \"pow\"\n".into(),
+            probe: Box::new(|b| rpc(b.addr, "add", &["<int>2</int>", "<int>3</int>"]).text()),
+            shows_before: "<int>5</int>",
+            shows_after: "<int>-32601</int>",
+        },
+        Row {
+            key: "[backends]",
+            before: backend("http://127.0.0.1:1/", ""),
+            after: backend(&demo_rpc, ""),
+            probe: Box::new(|b| rpc(b.addr, "demo.echo", &["<string>hi</string>"]).text()),
+            shows_before: "<int>-32305</int>",
+            shows_after: "<string>hi</string>",
+        },
+        Row {
+            key: "server.allow_none (single call)",
+            before: with("[server]\nallow_none = false\n"),
+            after: with("[server]\nallow_none = true\n"),
+            probe: Box::new(|b| rpc(b.addr, "echo", &["<nil/>"]).text()),
+            shows_before: "<int>-32603</int>",
+            shows_after: "<nil/></value></param>",
+        },
+        Row {
+            key: "server.allow_none (multicall entry)",
+            before: with("[server]\nallow_none = false\n"),
+            after: with("[server]\nallow_none = true\n"),
+            probe: Box::new(|b| multicall(b.addr, &[("echo", NIL)])),
+            shows_before: "<int>-32603</int>",
+            shows_after: "<array><data><value><nil/></value></data></array>",
+        },
+        Row {
+            key: "server.encoding",
+            before: with(""),
+            after: with("[server]\nencoding = \"iso-8859-1\"\n"),
+            probe: Box::new(|b| rpc(b.addr, "echo", &["<string>x</string>"]).text()),
+            shows_before: "<?xml version=\"1.0\"?>",
+            shows_after: "encoding=\"iso-8859-1\"",
+        },
+        Row {
+            key: "server.encode_threshold",
+            before: with(""),
+            after: with("[server]\nencode_threshold = false\n"),
+            probe: Box::new(|b| {
+                let big = format!("<string>{}</string>", "x".repeat(5000));
+                let body = call_xml("echo", &[&big]);
+                let resp = raw(
+                    b.addr,
+                    &post("/RPC2", &["Accept-Encoding: gzip"], body.as_bytes()),
+                );
+                format!("content-encoding: {:?}", resp.header("content-encoding"))
+            }),
+            shows_before: "content-encoding: Some(\"gzip\")",
+            shows_after: "content-encoding: None",
+        },
+        Row {
+            key: "server.log_requests",
+            before: with("[server]\nlog_requests = true\n"),
+            after: with("[server]\nlog_requests = false\n"),
+            probe: Box::new(|b| {
+                let marker = format!("m{}", Instant::now().elapsed().as_nanos());
+                let body = call_xml("echo", &["<int>1</int>"]);
+                let header = format!("X-Request-Id: {marker}");
+                raw(b.addr, &post("/RPC2", &[&header], body.as_bytes()));
+                // The access line is written before the answer is sent, but
+                // read from stderr by a thread: a reload of the same file
+                // logs a line after it, and once that is read, so is it.
+                reload(b, &std::fs::read_to_string(b.config_path()).unwrap());
+                let logged = b
+                    .logs()
+                    .iter()
+                    .any(|l| l["target"] == "access" && l["request_id"].as_str() == Some(&marker));
+                format!("logged: {logged}")
+            }),
+            shows_before: "logged: true",
+            shows_after: "logged: false",
+        },
+        Row {
+            key: "server.introspection",
+            before: with("[server]\nintrospection = false\n"),
+            after: with("[server]\nintrospection = true\n"),
+            probe: Box::new(|b| rpc(b.addr, "system.listMethods", &[]).text()),
+            shows_before: "<int>-32601</int>",
+            shows_after: "<string>echo</string>",
+        },
+        Row {
+            key: "server.multicall",
+            before: with("[server]\nmulticall = false\n"),
+            after: with("[server]\nmulticall = true\n"),
+            probe: Box::new(|b| multicall(b.addr, &[("echo", "<value><int>7</int></value>")])),
+            shows_before: "<int>-32601</int>",
+            shows_after: "<int>7</int>",
+        },
+        Row {
+            key: "server.forward_headers",
+            before: backend(&demo_rpc, ""),
+            after: backend(&demo_rpc, "\"X-Tenant\""),
+            probe: Box::new(|b| {
+                let body = call_xml("demo.headers", &[]);
+                let text = raw(b.addr, &post("/RPC2", &["X-Tenant: acme"], body.as_bytes())).text();
+                assert!(text.contains("<name>x-request-id</name>"), "{text}");
+                format!("tenant seen: {}", text.contains("<name>x-tenant</name>"))
+            }),
+            shows_before: "tenant seen: false",
+            shows_after: "tenant seen: true",
+        },
+        Row {
+            key: "[auth]",
+            before: with(""),
+            after: with("[auth]\nmode = \"basic\"\nusers = { ops = \"pw\" }\n"),
+            probe: Box::new(|b| {
+                let body = call_xml("echo", &["<int>1</int>"]);
+                let resp = raw(b.addr, &post("/RPC2", &[], body.as_bytes()));
+                format!("status {}", resp.status)
+            }),
+            shows_before: "status 200",
+            shows_after: "status 401",
+        },
+        Row {
+            key: "limits.max_multicall_calls",
+            before: with(""),
+            after: with("[limits]\nmax_multicall_calls = 2\n"),
+            probe: Box::new(|b| {
+                let one = "<value><int>1</int></value>";
+                multicall(b.addr, &[("echo", one), ("echo", one), ("echo", one)])
+            }),
+            shows_before: "<value><array><data><value><int>1</int></value></data></array></value>",
+            shows_after: "<int>-32602</int>",
+        },
+        Row {
+            key: "limits.multicall_concurrency",
+            before: with("[limits]\nmulticall_concurrency = 1\n"),
+            after: with("[limits]\nmulticall_concurrency = 4\n"),
+            probe: Box::new(|b| {
+                // Four calls of 300 ms: one at a time takes 1.2 s, four at
+                // once about 0.3 s.
+                let ms = "<value><int>300</int></value>";
+                let started = Instant::now();
+                multicall(
+                    b.addr,
+                    &[("sleep", ms), ("sleep", ms), ("sleep", ms), ("sleep", ms)],
+                );
+                let serial = started.elapsed() >= Duration::from_millis(1100);
+                format!("serial: {serial}")
+            }),
+            shows_before: "serial: true",
+            shows_after: "serial: false",
+        },
+        Row {
+            key: "limits.call_timeout",
+            before: with(""),
+            after: with("[limits]\ncall_timeout = \"100ms\"\n"),
+            probe: Box::new(|b| rpc(b.addr, "sleep", &["<int>400</int>"]).text()),
+            shows_before: "<int>400</int>",
+            shows_after: "<int>-32301</int>",
+        },
+    ]
+}
+
+#[test]
+fn every_reloadable_key_takes_effect_on_sighup() {
+    let demo = Service::demo(&[]);
+    let mut failures = Vec::new();
+    for row in rows(&demo) {
+        let bin = Binary::start(&row.before);
+        let before = (row.probe)(&bin);
+        reload(&bin, &row.after);
+        let after = (row.probe)(&bin);
+        let ok = before.contains(row.shows_before)
+            && !before.contains(row.shows_after)
+            && after.contains(row.shows_after)
+            && !after.contains(row.shows_before);
+        if !ok {
+            failures.push(format!(
+                "{}:\n  before: {before}\n  after:  {after}",
+                row.key
+            ));
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "keys that did not reload:\n{}",
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn a_restart_only_key_is_named_and_keeps_its_value() {
+    let bin = Binary::start("");
+    reload(
+        &bin,
+        "[server]\nrpc_paths = [\"/only\"]\n\n[limits]\nmax_body_bytes = 10\n",
+    );
+    let warned: Vec<String> = bin
+        .logs()
+        .iter()
+        .filter(|l| l["level"] == "WARN")
+        .filter_map(|l| l["key"].as_str().map(str::to_owned))
+        .collect();
+    assert!(warned.iter().any(|k| k == "server.rpc_paths"), "{warned:?}");
+    assert!(
+        warned.iter().any(|k| k == "limits.max_body_bytes"),
+        "{warned:?}"
+    );
+    // The running values stay: /RPC2 still answers, and a body over ten
+    // bytes is still taken.
+    let resp = rpc(bin.addr, "add", &["<int>2</int>", "<int>3</int>"]);
+    assert_eq!(resp.status, 200);
+    assert!(resp.text().contains("<int>5</int>"), "{}", resp.text());
+}
