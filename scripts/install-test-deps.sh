@@ -24,6 +24,12 @@ fi
 # openssl: self-signed certificates for the TLS tests.
 command -v openssl >/dev/null || need+=(openssl)
 
+# PyPI clients the tests drive as legacy clients: python-bugzilla (its
+# XML-RPC mode, tests/bugzilla.rs).
+python3 -c 'import bugzilla' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore python-bugzilla \
+  || echo "install-test-deps: could not pip install python-bugzilla" >&2
+
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -103,6 +103,17 @@ impl Gateway {
     /// Answers one XML-RPC request body. Always produces a response
     /// document: every failure becomes a fault.
     pub async fn handle(&self, body: &[u8], ctx: &CallContext) -> Outcome {
+        self.handle_at(body, None, ctx).await
+    }
+
+    /// As [`Gateway::handle`], for a request to `rpc_path`: routes limited
+    /// to that path answer there only.
+    pub async fn handle_at(
+        &self,
+        body: &[u8],
+        rpc_path: Option<&str>,
+        ctx: &CallContext,
+    ) -> Outcome {
         let call = match xmlrpc::decode_call(body, &self.limits) {
             Ok(call) => call,
             Err(err) => {
@@ -119,7 +130,7 @@ impl Gateway {
         let mut outcome = Outcome::unanswered();
         let name = call.name;
         let live = self.live.load_full();
-        let (dispatcher, encode) = (&live.dispatcher, &live.encode);
+        let (dispatcher, encode) = (live.dispatcher.for_path(rpc_path), &live.encode);
         let answer = dispatcher.answer(&name, call.params, ctx).await;
         if let Some(multicall) = answer.multicall {
             outcome.multicall_size = Some(multicall.size);

@@ -22,6 +22,7 @@
 //!   a [`Dispatcher`]; CGI mode: [`http::cgi`].
 //! - Config files as the binary reads them: [`config`].
 //! - A client: [`client::XmlRpcClient`]; values to and from JSON: [`json`];
+//!   a route's mapping onto a REST service: [`mapping`], [`faults`];
 //!   the content-coding rules (bounded gunzip) the edge applies: [`gzip`].
 //! - Logging setup: [`telemetry`]; the demo functions: [`demo`].
 //!
@@ -59,6 +60,7 @@ pub mod telemetry;
 pub mod xmlrpc;
 
 pub use backend::convert as json;
+pub use backend::{faults, mapping};
 pub use backend::{Backend, BackendCall, BackendError, Introspected};
 pub use call::{AuthPolicy, CallContext};
 pub use dispatch::fault;

@@ -312,12 +312,28 @@ fn check_config(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCod
         Ok((settings, table)) => {
             println!("config OK; listen {}", settings.listen);
             println!("{:<32} TARGET", "METHOD");
-            for route in table.routes() {
-                println!("{:<32} {}", route.pattern.to_string(), route.label);
+            print_routes(&table);
+            for (path, own) in table.rpc_paths() {
+                println!("\non RPC path {path} only:");
+                print_routes(own);
             }
             ExitCode::SUCCESS
         }
         Err(err) => config_error(&err),
+    }
+}
+
+/// One line a route, and its mapping below it.
+fn print_routes(table: &xmlrpc_gateway::RoutingTable) {
+    for route in table.routes() {
+        println!("{:<32} {}", route.pattern.to_string(), route.label);
+        if let xmlrpc_gateway::Target::Backend {
+            mapping: Some(mapping),
+            ..
+        } = &route.target
+        {
+            println!("{:<32}   {}", "", config::describe_mapping(mapping));
+        }
     }
 }
 

@@ -256,7 +256,7 @@ call("users.lookup", 1, 2)          # more params than names
             "FAULT -32301 tight.sleep: timeout",
             "FAULT -32305 dead.get: backend refused",
             "FAULT -32303 failing.get: backend answered 500: injected failure",
-            "FAULT -32303 users.get: backend answered 404: no such user",
+            "FAULT -32602 users.get: backend answered 404: no such user",
             "FAULT -32304 users.bad: backend bad body",
             "FAULT -32304 j.wrong_id: backend bad body",
             "FAULT 7 out of stock",

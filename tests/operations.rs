@@ -593,6 +593,7 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
                 rename: Rename::Full,
                 path: None,
                 param_names: None,
+                mapping: None,
             },
             label: "backend:inventory".to_owned(),
             help: None,

@@ -20,7 +20,11 @@ pub(crate) fn build(
     let endpoint = Arc::new(Endpoint::new(name, spec, metrics)?);
     Ok(match spec.kind {
         Kind::JsonRpc => Arc::new(JsonRpcBackend::new(endpoint)),
-        Kind::Json => Arc::new(JsonBackend::new(endpoint, spec.http_method)),
+        Kind::Json => Arc::new(JsonBackend::new(
+            endpoint,
+            spec.http_method,
+            spec.errors.clone(),
+        )),
         Kind::XmlRpc => Arc::new(XmlRpcBackend::new(endpoint)?),
     })
 }

@@ -21,6 +21,10 @@ pub enum BackendError {
     /// A non-success HTTP status, with the service's message if it gave one.
     #[error("bad status {0}")]
     Status(u16, Option<String>),
+    /// A `json` service refused the call (a 4xx its error table does not
+    /// map), with its message: the params did not suit it.
+    #[error("rejected {0}")]
+    Rejected(u16, Option<String>),
     /// An answer that could not be read.
     #[error("bad body: {0}")]
     BadBody(String),
@@ -44,6 +48,7 @@ impl BackendError {
             BackendError::Timeout => "timeout",
             BackendError::Refused => "refused",
             BackendError::Status(..) => "bad status",
+            BackendError::Rejected(..) => "rejected",
             BackendError::BadBody(_) => "bad body",
             BackendError::CircuitOpen => "circuit open",
             BackendError::Transport(_) => "transport",
@@ -61,6 +66,7 @@ impl BackendError {
             | BackendError::Transport(_) => true,
             BackendError::Status(code, _) => *code >= 500,
             BackendError::Remote(_)
+            | BackendError::Rejected(..)
             | BackendError::CircuitOpen
             | BackendError::InvalidParams(_) => false,
         }

@@ -1,8 +1,10 @@
-//! The `json` backend kind: plain JSON over HTTP. A call goes to the backend
-//! URL plus the route's `path` (or, without one, `/` + the method name with
-//! dots as slashes: `users.get` -> `/users/get`); the params travel as the
-//! body (POST/PUT/PATCH) or the query string (GET/DELETE); a 2xx JSON body is
-//! the value.
+//! The `json` backend kind: plain JSON over HTTP. Without a mapping, a call
+//! goes to the backend URL plus the route's `path` (or, without one, `/` +
+//! the method name with dots as slashes: `users.get` -> `/users/get`); the
+//! params travel as the body (POST/PUT/PATCH) or the query string
+//! (GET/DELETE); a 2xx JSON body is the value. A route's mapping
+//! (`mapping.rs`) says otherwise where it is given; the backend's error
+//! table turns error answers into the faults legacy clients expect.
 
 use std::sync::Arc;
 
@@ -15,6 +17,8 @@ use super::client::{read_body, send};
 use super::convert;
 use super::endpoint::Endpoint;
 use super::error::BackendError;
+use super::faults::ErrorMap;
+use super::mapping::Mapped;
 use super::service::Backend;
 use super::service::BackendCall;
 use super::service::json_params;
@@ -26,11 +30,17 @@ use crate::xmlrpc::Value;
 pub(super) struct JsonBackend {
     endpoint: Arc<Endpoint>,
     method: HttpMethod,
+    /// Error answers to faults.
+    errors: Arc<ErrorMap>,
 }
 
 impl JsonBackend {
-    pub(super) fn new(endpoint: Arc<Endpoint>, method: HttpMethod) -> Self {
-        JsonBackend { endpoint, method }
+    pub(super) fn new(endpoint: Arc<Endpoint>, method: HttpMethod, errors: ErrorMap) -> Self {
+        JsonBackend {
+            endpoint,
+            method,
+            errors: Arc::new(errors),
+        }
     }
 }
 
@@ -49,42 +59,107 @@ impl Backend for JsonBackend {
         ctx: CallContext,
     ) -> BoxFuture<'static, Result<Value, BackendError>> {
         let ep = self.endpoint.clone();
-        let has_body = self.method.has_body();
-        let method = self.method.as_reqwest();
+        let default_method = self.method;
+        let errors = self.errors.clone();
         async move {
-            let body = body_for(&call)?;
-            let mut url = target_url(&ep.url, &call);
-            if !has_body {
-                add_query(&mut url, &body);
-            }
-            let body =
-                bytes::Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize"));
+            let request = build_request(&ep.url, &call, default_method)?;
             let retries = ep.retries_for(call.idempotent);
-            let (ep, body, url, method) = (&*ep, &body, &url, &method);
-            ep.run(&call.method, &ctx, |headers| async move {
-                let build = || {
-                    let request = ep
-                        .http
-                        .request(method.clone(), url.clone())
-                        .header(ACCEPT, "application/json")
-                        .headers(headers.clone());
-                    if has_body {
-                        request
-                            .header(CONTENT_TYPE, "application/json")
-                            .body(body.clone())
-                    } else {
-                        request
-                    }
-                };
-                let response = send(build, retries).await?;
-                let status = response.status().as_u16();
-                let body = read_body(response).await?;
-                parse_response(status, &body)
-            })
-            .await
+            let (ep, request) = (&*ep, &request);
+            let answer = ep
+                .run(&call.method, &ctx, |headers| async move {
+                    let build = || {
+                        let mut headers = headers.clone();
+                        // The mapping's headers (credentials from params) win
+                        // over configured ones of the same name.
+                        for (name, value) in &request.headers {
+                            headers.insert(name.clone(), value.clone());
+                        }
+                        let builder = ep
+                            .http
+                            .request(request.method.clone(), request.url.clone())
+                            .header(ACCEPT, "application/json")
+                            .headers(headers);
+                        match &request.body {
+                            Some(body) => builder
+                                .header(CONTENT_TYPE, "application/json")
+                                .body(body.clone()),
+                            None => builder,
+                        }
+                    };
+                    let response = send(build, retries).await?;
+                    let status = response.status().as_u16();
+                    let body = read_body(response).await?;
+                    answer_of(status, &body, &errors)
+                })
+                .await?;
+            match &call.mapping {
+                Some(mapping) => mapping.result.apply(answer),
+                None => convert::from_json(answer).map_err(BackendError::BadBody),
+            }
         }
         .boxed()
     }
+}
+
+/// One call as an HTTP request.
+struct Request {
+    method: reqwest::Method,
+    url: reqwest::Url,
+    headers: reqwest::header::HeaderMap,
+    body: Option<bytes::Bytes>,
+}
+
+/// Maps a call onto an HTTP request: the route's mapping where it has one,
+/// else the params as the body (POST, PUT, PATCH) or the query (GET,
+/// DELETE).
+fn build_request(
+    base: &reqwest::Url,
+    call: &BackendCall,
+    default_method: HttpMethod,
+) -> Result<Request, BackendError> {
+    let method = call
+        .mapping
+        .as_ref()
+        .and_then(|m| m.request.method)
+        .unwrap_or(default_method);
+    let has_body = method.has_body();
+    let mapped = match &call.mapping {
+        Some(mapping) => mapping
+            .request
+            .apply(&call.params, || body_for(call), has_body)?,
+        None => Mapped {
+            body: has_body.then(|| body_for(call)).transpose()?,
+            ..Mapped::default()
+        },
+    };
+    let mut url = match &mapped.segments {
+        Some(segments) => {
+            let mut url = base.clone();
+            url.path_segments_mut()
+                .map_err(|()| BackendError::Transport("the backend URL takes no path".into()))?
+                .pop_if_empty()
+                .extend(segments);
+            url
+        }
+        None => target_url(base, call),
+    };
+    match &mapped.query {
+        Some(pairs) if !pairs.is_empty() => {
+            url.query_pairs_mut().extend_pairs(pairs);
+        }
+        Some(_) => {}
+        None if !has_body => add_query(&mut url, &body_for(call)?),
+        None => {}
+    }
+    let body = mapped
+        .body
+        .map(|json| bytes::Bytes::from(serde_json::to_vec(&json).expect("JSON values serialize")));
+    Ok(Request {
+        method: method.as_reqwest(),
+        url,
+        headers: mapped.headers,
+        body,
+    })
 }
 
 /// The JSON a call sends: an object when the route names the params, the
@@ -138,16 +213,30 @@ fn add_query(url: &mut reqwest::Url, params: &Json) {
 }
 
 /// Reads a JSON service's answer: a 2xx body is the value (an empty body is
-/// nil); any other status is `Status` with the body's `error` / `message`.
-pub(super) fn parse_response(status: u16, body: &[u8]) -> Result<Value, BackendError> {
+/// null). An error answer is the fault the backend's error table names, or
+/// `Rejected` (4xx: the service refused the params) or `Status` (anything
+/// else), with the body's `error` / `message`.
+pub(super) fn answer_of(status: u16, body: &[u8], errors: &ErrorMap) -> Result<Json, BackendError> {
     if !(200..300).contains(&status) {
-        return Err(BackendError::Status(status, error_message(body)));
+        if let Some(fault) = errors.fault(status, body) {
+            return Err(BackendError::Remote(fault));
+        }
+        let message = error_message(body);
+        return Err(match status {
+            400..=499 => BackendError::Rejected(status, message),
+            _ => BackendError::Status(status, message),
+        });
     }
     if body.iter().all(u8::is_ascii_whitespace) {
-        return Ok(Value::Nil);
+        return Ok(Json::Null);
     }
-    let json: Json = serde_json::from_slice(body)
-        .map_err(|e| BackendError::BadBody(format!("not JSON: {e}")))?;
+    serde_json::from_slice(body).map_err(|e| BackendError::BadBody(format!("not JSON: {e}")))
+}
+
+/// The value of an answer without a mapping (tests).
+#[cfg(test)]
+fn parse_response(status: u16, body: &[u8]) -> Result<Value, BackendError> {
+    let json = answer_of(status, body, &ErrorMap::default())?;
     convert::from_json(json).map_err(BackendError::BadBody)
 }
 
@@ -179,7 +268,35 @@ mod tests {
             path: path.map(str::to_owned),
             param_names: None,
             idempotent: false,
+            mapping: None,
         }
+    }
+
+    #[test]
+    fn a_mapped_request_stays_under_the_backend_path() {
+        use crate::backend::mapping::{Mapping, PathTemplate, Query, RequestMap, Source};
+        let base = reqwest::Url::parse("http://127.0.0.1:1/api/v1/").unwrap();
+        let mapping = Mapping {
+            request: RequestMap {
+                method: Some(HttpMethod::Get),
+                path: Some(PathTemplate::parse("/rest/bug/{0}", None).unwrap()),
+                query: Query::Named(vec![(
+                    "include_fields".into(),
+                    Source::Literal(json!("id")),
+                )]),
+                ..RequestMap::default()
+            },
+            ..Mapping::default()
+        };
+        let mut c = call("Bug.get", None, vec![Value::from("../../admin?x=1#y")]);
+        c.mapping = Some(Arc::new(mapping));
+        let request = build_request(&base, &c, HttpMethod::Post).unwrap();
+        assert_eq!(request.method, reqwest::Method::GET);
+        assert_eq!(
+            request.url.as_str(),
+            "http://127.0.0.1:1/api/v1/rest/bug/..%2F..%2Fadmin%3Fx=1%23y?include_fields=id"
+        );
+        assert!(request.body.is_none());
     }
 
     #[test]
@@ -241,7 +358,7 @@ mod tests {
         ];
         for (body, want) in cases {
             match parse_response(404, body) {
-                Err(BackendError::Status(404, msg)) => assert_eq!(msg.as_deref(), want),
+                Err(BackendError::Rejected(404, msg)) => assert_eq!(msg.as_deref(), want),
                 other => panic!("{other:?}"),
             }
         }

@@ -8,7 +8,9 @@
 //! - `endpoint.rs`: what every kind shares (URL, HTTP client, headers,
 //!   limits); `breaker.rs`: the circuit breaker and concurrency limit;
 //! - `client.rs`: the outbound HTTP client and the XML-RPC client;
-//! - `convert.rs`: values to and from JSON;
+//! - `convert.rs`: values to and from JSON; `mapping.rs`: a route's
+//!   request and answer mapped onto a REST service; `faults.rs`: a
+//!   service's error answers to the faults its clients expect;
 //! - one file per kind: `jsonrpc.rs`, `json.rs`, `xmlrpc.rs`.
 //!
 //! Absent: routing decisions (dispatch), config (the spec is handed in),
@@ -20,13 +22,19 @@ pub(crate) mod client;
 pub mod convert;
 mod endpoint;
 mod error;
+pub mod faults;
 mod json;
 mod jsonrpc;
+pub mod mapping;
 mod service;
 mod spec;
 mod xmlrpc;
 
 pub(crate) use build::build;
 pub use error::BackendError;
+pub(crate) use faults::{ErrorMap, ErrorRule};
+pub(crate) use mapping::{
+    Body, Coerce, Mapping, PathTemplate, Query, RequestMap, ResultMap, Segment, Source,
+};
 pub use service::{Backend, BackendCall, Introspected};
 pub(crate) use spec::{BackendSpec, BreakerSpec, HttpMethod, Kind};

@@ -5,8 +5,11 @@
 use futures_util::future::BoxFuture;
 use serde_json::Value as Json;
 
+use std::sync::Arc;
+
 use super::convert;
 use super::error::BackendError;
+use super::mapping::Mapping;
 use crate::call::CallContext;
 use crate::xmlrpc::Value;
 
@@ -23,6 +26,8 @@ pub struct BackendCall {
     pub param_names: Option<Vec<String>>,
     /// Whether the call may be retried after a transport failure.
     pub idempotent: bool,
+    /// The route's request and answer mapping (json backends).
+    pub mapping: Option<Arc<Mapping>>,
 }
 
 /// What introspection calls to a backend resolve to.
@@ -99,6 +104,7 @@ mod tests {
             path: None,
             param_names: names.map(|n| n.iter().map(|s| (*s).to_owned()).collect()),
             idempotent: false,
+            mapping: None,
         }
     }
 

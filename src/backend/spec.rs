@@ -9,6 +9,7 @@ use reqwest::header::HeaderMap;
 use serde::Deserialize;
 use thiserror::Error;
 
+use super::faults::ErrorMap;
 use crate::defaults;
 
 /// The kinds of backend (`kind` in config).
@@ -131,6 +132,8 @@ pub struct BackendSpec {
     pub breaker: BreakerSpec,
     /// `json` backends: the HTTP method.
     pub http_method: HttpMethod,
+    /// `json` backends: error answers to faults.
+    pub errors: ErrorMap,
 }
 
 impl BackendSpec {
@@ -147,6 +150,7 @@ impl BackendSpec {
             retries: defaults::BACKEND_RETRIES,
             breaker: BreakerSpec::default(),
             http_method: HttpMethod::default(),
+            errors: ErrorMap::default(),
         }
     }
 }

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use reqwest::header::{HeaderName, HeaderValue};
 
 use super::error::ConfigError;
+use super::mapping;
 use super::raw::{BackendConfig, Config};
 use crate::backend::{self, Backend, BackendSpec, BreakerSpec};
 use crate::metrics::Metrics;
@@ -70,6 +71,10 @@ impl Config {
             open_for: cfg.circuit_breaker.open_for,
         };
         spec.http_method = cfg.http_method;
+        if let Some(errors) = &cfg.errors {
+            spec.errors = mapping::error_map(errors)
+                .map_err(|(sub, msg)| ConfigError::invalid(key(&sub), msg))?;
+        }
         Ok(spec)
     }
 

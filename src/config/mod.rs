@@ -9,6 +9,7 @@
 //! - `raw.rs`: the file's shape, as serde structs and enums;
 //! - `settings.rs`, `admin.rs`, `auth.rs`, `cors.rs`: runtime settings;
 //! - `backends.rs`: backend specs; `routes.rs`: the routing table;
+//!   `mapping.rs`: a json route's request and answer mapping;
 //! - `reload.rs`: which keys a reload applies, and which need a restart;
 //! - `error.rs`: the layer's error, which names the key at fault.
 //!
@@ -20,6 +21,7 @@ mod backends;
 mod cors;
 mod error;
 mod load;
+mod mapping;
 mod raw;
 mod reload;
 mod routes;
@@ -27,6 +29,7 @@ mod settings;
 
 pub use error::ConfigError;
 pub use load::{DEFAULT_TOML, ENV_PREFIX, EXIT_BAD_CONFIG};
+pub use mapping::describe as describe_mapping;
 pub use raw::*;
 pub use reload::RESTART_ONLY;
 pub use routes::build_table;

@@ -325,6 +325,40 @@ pub struct BackendConfig {
     /// json backends: the HTTP method (default POST).
     #[serde(default)]
     pub http_method: HttpMethod,
+    /// json backends: error answers to faults.
+    pub errors: Option<ErrorsConfig>,
+}
+
+/// `[backends.NAME.errors]`: how a json service's error answers become the
+/// faults its legacy clients expect.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorsConfig {
+    /// JSON Pointer to the error's code in an error body (default `/code`).
+    pub code: Option<String>,
+    /// JSON Pointer to the error's message (default `/message`).
+    pub message: Option<String>,
+    /// First match wins.
+    #[serde(default)]
+    pub rules: Vec<ErrorRuleConfig>,
+    /// After the rules, an integer code in the error body becomes the fault
+    /// code, with the body's message. Unmatched: 4xx -32602, others -32303.
+    #[serde(default)]
+    pub pass_codes: bool,
+}
+
+/// `[[backends.NAME.errors.rules]]`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ErrorRuleConfig {
+    /// Matches this HTTP status only.
+    pub status: Option<u16>,
+    /// Matches this error code only (a string or a number).
+    pub code: Option<serde_json::Value>,
+    /// The fault code (default: the body's code, when an integer).
+    pub fault_code: Option<i32>,
+    /// The fault string (default: the body's message).
+    pub fault_string: Option<String>,
 }
 
 fn default_backend_timeout() -> Duration {
@@ -397,4 +431,75 @@ pub struct RouteConfig {
     /// `required` or `none`: whether anonymous callers may call it
     /// (default `auth.default`).
     pub auth: Option<AuthPolicy>,
+    /// Serve this route on this RPC path only (one of `server.rpc_paths`).
+    pub rpc_path: Option<String>,
+    /// json backends: this route's HTTP method (default the backend's).
+    pub http_method: Option<HttpMethod>,
+    /// json backends: query parameters: `"{0}"` (every member of a struct
+    /// param), or a table of names to `"{0.member}"` or constants (a `*`
+    /// key spreads a struct too).
+    pub query: Option<QueryConfig>,
+    /// json backends: request headers from `"{0.member}"` or constants.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// json backends: `Authorization: Basic` from `["{1}", "{2}"]`.
+    pub basic_auth: Option<Vec<String>>,
+    /// json backends: the body: `false` (none), `"{0}"` (one param or
+    /// member), or a table of names to `"{0.member}"` or constants.
+    pub body: Option<BodyConfig>,
+    /// json backends: what the client gets from the answer.
+    pub result: Option<ResultConfig>,
+}
+
+/// A route's `query`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum QueryConfig {
+    /// `"{0}"`: every member of a struct param.
+    Spread(String),
+    /// Names to `"{0.member}"` or constants.
+    Table(BTreeMap<String, serde_json::Value>),
+}
+
+/// A route's `body`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(untagged)]
+pub enum BodyConfig {
+    /// `false`: no body; `true`: the params, as without a mapping.
+    Switch(bool),
+    /// `"{0}"`: one param or member.
+    Whole(String),
+    /// Names to `"{0.member}"` or constants.
+    Table(BTreeMap<String, serde_json::Value>),
+}
+
+/// `[routes.result]`: the answer, shaped for the legacy client. Steps run
+/// in the order of the fields.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResultConfig {
+    /// JSON Pointer to the value in the answer (`/bugs/0`).
+    pub pointer: Option<String>,
+    /// A struct of these members, each a JSON Pointer into the value (into
+    /// each item of an array).
+    #[serde(default)]
+    pub members: BTreeMap<String, String>,
+    /// Member renames, old = new.
+    #[serde(default)]
+    pub rename: BTreeMap<String, String>,
+    /// Members set when missing or null.
+    #[serde(default)]
+    pub defaults: BTreeMap<String, serde_json::Value>,
+    /// Members coerced to an XML-RPC type at any depth
+    /// (`creation_time = "dateTime.iso8601"`).
+    #[serde(default)]
+    pub types: BTreeMap<String, String>,
+    /// The whole value coerced to an XML-RPC type.
+    #[serde(rename = "type")]
+    pub value_type: Option<String>,
+    /// Answer this constant once the call succeeded.
+    pub value: Option<serde_json::Value>,
+    /// Wrap the value in a one-item array.
+    #[serde(default)]
+    pub array: bool,
 }

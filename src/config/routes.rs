@@ -5,8 +5,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::error::ConfigError;
+use super::mapping;
 use super::raw::{Config, RouteConfig};
-use crate::backend::Backend;
+use crate::backend::{Backend, Kind};
 use crate::dispatch::{Pattern, Rename, Route, RoutingTable, Target};
 use crate::metrics::Metrics;
 
@@ -21,37 +22,86 @@ pub fn build_table(
 ) -> Result<RoutingTable, ConfigError> {
     let backends = config.build_backends(metrics)?;
     let mut table = RoutingTable::new();
+    let mut shared = Vec::new();
     for (i, rc) in config.routes.iter().enumerate() {
         let key = format!("routes[{i}] (method {:?})", rc.method);
-        let route =
-            build_route(rc, handlers, &backends).map_err(|msg| ConfigError::invalid(&key, msg))?;
-        table
-            .add(route)
-            .map_err(|e| ConfigError::refused(&key, e))?;
+        let route = build_route(config, rc, handlers, &backends).map_err(|(sub, msg)| {
+            let key = if sub.is_empty() {
+                key.clone()
+            } else {
+                format!("{key}.{sub}")
+            };
+            ConfigError::invalid(key, msg)
+        })?;
+        match &rc.rpc_path {
+            None => {
+                shared.push(route.clone());
+                table
+                    .add(route)
+                    .map_err(|e| ConfigError::refused(&key, e))?;
+            }
+            Some(path) => {
+                let rpc_paths = &config.server.rpc_paths;
+                if !rpc_paths.is_empty() && !rpc_paths.contains(path) {
+                    return Err(ConfigError::invalid(
+                        format!("{key}.rpc_path"),
+                        format!("{path:?} is not one of server.rpc_paths"),
+                    ));
+                }
+                table
+                    .for_path_mut(path)
+                    .add(route)
+                    .map_err(|e| ConfigError::refused(&key, e))?;
+            }
+        }
+    }
+    // A path with routes of its own also serves the shared ones, unless it
+    // routes the same pattern itself.
+    let paths: Vec<String> = table.rpc_paths().map(|(p, _)| p.to_owned()).collect();
+    for path in paths {
+        let own = table.for_path_mut(&path);
+        for route in &shared {
+            if !own.routes().any(|r| r.pattern == route.pattern) {
+                own.add(route.clone())
+                    .map_err(|e| ConfigError::refused(format!("routes (rpc_path {path:?})"), e))?;
+            }
+        }
     }
     Ok(table)
 }
 
+/// One route; an error is `(key below the route, message)`.
 fn build_route(
+    config: &Config,
     rc: &RouteConfig,
     handlers: &RoutingTable,
     backends: &HashMap<&str, Arc<dyn Backend>>,
-) -> Result<Route, String> {
+) -> Result<Route, (String, String)> {
+    let whole = |msg: String| (String::new(), msg);
     if rc.method.is_empty() {
-        return Err("method must not be empty".to_owned());
+        return Err(whole("method must not be empty".to_owned()));
     }
+    let mapped = mapping::has_mapping(rc);
     let pattern = Pattern::parse(&rc.method);
     let mut route = match (&rc.handler, &rc.backend) {
         (Some(name), None) => {
-            if rc.path.is_some() || rc.params.is_some() || rc.rename.is_some() || rc.strip_prefix {
-                return Err(
-                    "path, params, rename and strip_prefix apply to backend routes only".to_owned(),
-                );
+            if rc.path.is_some()
+                || rc.params.is_some()
+                || rc.rename.is_some()
+                || rc.strip_prefix
+                || mapped
+            {
+                return Err(whole(
+                    "path, params, rename, strip_prefix and the mapping keys apply to backend routes only".to_owned(),
+                ));
             }
             let known = handlers.exact(name).ok_or_else(|| {
                 let mut names: Vec<&str> = handlers.exact_names().collect();
                 names.sort_unstable();
-                format!("no handler named {name:?} (known: {})", names.join(", "))
+                whole(format!(
+                    "no handler named {name:?} (known: {})",
+                    names.join(", ")
+                ))
             })?;
             let mut route = known.clone();
             route.pattern = pattern;
@@ -60,12 +110,30 @@ fn build_route(
         (None, Some(name)) => {
             let backend = backends
                 .get(name.as_str())
-                .ok_or_else(|| format!("no backend named {name:?} in [backends]"))?;
+                .ok_or_else(|| whole(format!("no backend named {name:?} in [backends]")))?;
+            let mapping = if mapped {
+                if config.backends[name.as_str()].kind != Kind::Json {
+                    return Err(whole(format!(
+                        "the mapping keys (http_method, a path template, query, headers, basic_auth, body, result) apply to json backends; {name:?} is not one"
+                    )));
+                }
+                Some(Arc::new(mapping::route_mapping(rc)?))
+            } else {
+                None
+            };
+            let path = match &rc.path {
+                Some(p) if p.contains('{') => None,
+                other => other.clone(),
+            };
             let rename = match (&rc.rename, rc.strip_prefix) {
-                (Some(_), true) => return Err("set rename or strip_prefix, not both".to_owned()),
+                (Some(_), true) => {
+                    return Err(whole("set rename or strip_prefix, not both".to_owned()));
+                }
                 (Some(to), false) => Rename::To(to.clone()),
                 (None, true) if !matches!(pattern, Pattern::Prefix(_)) => {
-                    return Err("strip_prefix needs a prefix route (method ending in *)".to_owned());
+                    return Err(whole(
+                        "strip_prefix needs a prefix route (method ending in *)".to_owned(),
+                    ));
                 }
                 (None, true) => Rename::StripPrefix,
                 (None, false) => Rename::Full,
@@ -75,8 +143,9 @@ fn build_route(
                 target: Target::Backend {
                     backend: backend.clone(),
                     rename,
-                    path: rc.path.clone(),
+                    path,
                     param_names: rc.params.clone(),
+                    mapping,
                 },
                 label: format!("backend:{name}"),
                 help: None,
@@ -86,8 +155,8 @@ fn build_route(
                 auth: None,
             }
         }
-        (Some(_), Some(_)) => return Err("set handler or backend, not both".to_owned()),
-        (None, None) => return Err("set handler or backend".to_owned()),
+        (Some(_), Some(_)) => return Err(whole("set handler or backend, not both".to_owned())),
+        (None, None) => return Err(whole("set handler or backend".to_owned())),
     };
     if rc.help.is_some() {
         route.help = rc.help.clone();

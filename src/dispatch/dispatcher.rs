@@ -41,6 +41,8 @@ pub struct Dispatcher {
     /// What `system.listMethods` lists on every call, sorted: the exact
     /// routes' names and the enabled `system.*` methods, made once.
     listed: Vec<String>,
+    /// Dispatchers of their own for RPC paths with routes of their own.
+    per_path: HashMap<String, Dispatcher, foldhash::fast::RandomState>,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -54,7 +56,12 @@ impl std::fmt::Debug for Dispatcher {
 
 impl Dispatcher {
     /// A dispatcher over `table` that counts nothing until given metrics.
-    pub fn new(table: RoutingTable, options: DispatchOptions) -> Self {
+    pub fn new(mut table: RoutingTable, options: DispatchOptions) -> Self {
+        let per_path = table
+            .take_per_path()
+            .into_iter()
+            .map(|(path, table)| (path, Dispatcher::new(table, options.clone())))
+            .collect();
         let guarded = options.auth == AuthPolicy::Required
             || table.routes().any(|r| r.auth == Some(AuthPolicy::Required));
         let instance_names = table
@@ -70,6 +77,7 @@ impl Dispatcher {
             guarded,
             ok_series: HashMap::default(),
             listed,
+            per_path,
         }
     }
 
@@ -91,8 +99,18 @@ impl Dispatcher {
             })
             .collect();
         self.ok_series = ok_series;
+        self.per_path = std::mem::take(&mut self.per_path)
+            .into_iter()
+            .map(|(path, d)| (path, d.with_metrics(metrics.clone())))
+            .collect();
         self.metrics = Some(metrics);
         self
+    }
+
+    /// The dispatcher requests to `rpc_path` use: the path's own, when its
+    /// routes differ, else this one.
+    pub fn for_path(&self, rpc_path: Option<&str>) -> &Dispatcher {
+        rpc_path.and_then(|p| self.per_path.get(p)).unwrap_or(self)
     }
 
     /// The `method` and `route` metric labels for a called name, from a
@@ -278,6 +296,7 @@ impl Dispatcher {
                 backend,
                 path,
                 param_names,
+                mapping,
                 ..
             } => {
                 let call = BackendCall {
@@ -286,6 +305,7 @@ impl Dispatcher {
                     path: path.clone(),
                     param_names: param_names.clone(),
                     idempotent: route.idempotent,
+                    mapping: mapping.clone(),
                 };
                 let method = name.to_owned();
                 let mut timer = self
@@ -331,9 +351,9 @@ impl Dispatcher {
     /// The names of the backends behind this table whose circuit is open
     /// now, sorted, each once.
     pub fn open_circuits(&self) -> Vec<String> {
-        let mut names: Vec<String> = self
-            .table
-            .routes()
+        let mut names: Vec<String> = std::iter::once(&self.table)
+            .chain(self.per_path.values().map(|d| &d.table))
+            .flat_map(RoutingTable::routes)
             .filter_map(|route| match &route.target {
                 Target::Backend { backend, .. } if backend.circuit_open() => {
                     Some(backend.name().to_owned())

@@ -60,7 +60,7 @@ impl CallError {
                 // The service answered on its own terms: a fault of its
                 // own, or params that do not fit the route (nothing sent).
                 BackendError::Remote(_) => Origin::Handler,
-                BackendError::InvalidParams(_) => Origin::Client,
+                BackendError::InvalidParams(_) | BackendError::Rejected(..) => Origin::Client,
                 _ => Origin::Backend,
             },
             CallError::Timeout(_) | CallError::Internal(_) => Origin::Gateway,

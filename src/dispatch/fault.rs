@@ -65,16 +65,19 @@ fn backend_fault(method: &str, err: &BackendError) -> Fault {
         BackendError::Timeout => TRANSPORT_TIMEOUT,
         BackendError::CircuitOpen => TRANSPORT_CIRCUIT_OPEN,
         BackendError::Status(..) => TRANSPORT_BAD_STATUS,
+        BackendError::Rejected(..) => INVALID_PARAMS,
         BackendError::BadBody(_) => TRANSPORT_BAD_BODY,
         BackendError::Refused => TRANSPORT_REFUSED,
         BackendError::Transport(_) => TRANSPORT_ERROR,
         BackendError::InvalidParams(msg) => return Fault::new(INVALID_PARAMS, msg.clone()),
     };
     let detail = match err {
-        BackendError::Status(status, Some(msg)) => {
+        BackendError::Status(status, Some(msg)) | BackendError::Rejected(status, Some(msg)) => {
             format!("{method}: backend answered {status}: {msg}")
         }
-        BackendError::Status(status, None) => format!("{method}: backend answered {status}"),
+        BackendError::Status(status, None) | BackendError::Rejected(status, None) => {
+            format!("{method}: backend answered {status}")
+        }
         other => format!("{method}: backend {}", other.kind()),
     };
     Fault::new(code, detail)

@@ -4,14 +4,14 @@
 //! registered [`Instance`], then the `*` route. `system.*` names are reserved
 //! for the dispatcher and never routed.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
 use super::handler::{Handler, Instance};
 use super::typed::{AsyncFn, SyncFn};
-use crate::backend::Backend;
+use crate::backend::{Backend, Mapping};
 use crate::call::AuthPolicy;
 
 /// Which method names a route matches.
@@ -76,6 +76,8 @@ pub enum Target {
         path: Option<String>,
         /// Named params for json backends (`params = ["id"]`).
         param_names: Option<Vec<String>>,
+        /// Request and answer mapping (json backends).
+        mapping: Option<Arc<Mapping>>,
     },
 }
 
@@ -190,6 +192,10 @@ pub struct RoutingTable {
     prefixes: Vec<Route>,
     fallback: Option<Route>,
     instance: Option<Arc<dyn Instance>>,
+    /// Tables of their own for RPC paths that have routes of their own:
+    /// those routes plus this table's (a request to such a path sees only
+    /// its table; every other path sees this one).
+    per_path: BTreeMap<String, RoutingTable>,
 }
 
 impl fmt::Debug for RoutingTable {
@@ -277,6 +283,22 @@ impl RoutingTable {
                 Ok(self.fallback.insert(route))
             }
         }
+    }
+
+    /// The table requests to `rpc_path` use, created empty on first use
+    /// (config fills it with the path's routes and the shared ones).
+    pub fn for_path_mut(&mut self, rpc_path: &str) -> &mut RoutingTable {
+        self.per_path.entry(rpc_path.to_owned()).or_default()
+    }
+
+    /// The RPC paths with a table of their own, and those tables (moved out).
+    pub(crate) fn take_per_path(&mut self) -> BTreeMap<String, RoutingTable> {
+        std::mem::take(&mut self.per_path)
+    }
+
+    /// The RPC paths with a table of their own.
+    pub fn rpc_paths(&self) -> impl Iterator<Item = (&str, &RoutingTable)> {
+        self.per_path.iter().map(|(p, t)| (p.as_str(), t))
     }
 
     /// Finds who answers `method`.

@@ -68,7 +68,7 @@ async fn handle_in_span(
     }
     let _in_flight = metrics.request_in_flight();
     let origin = req.headers().get(header::ORIGIN).cloned();
-    let (mut response, exchange) = match serve_rpc(&app, req, peer, &request_id).await {
+    let (mut response, exchange) = match serve_rpc(&app, req, &path, peer, &request_id).await {
         Ok(served) => served,
         Err(err) => (err.into_response(), Exchange::default()),
     };
@@ -126,10 +126,11 @@ fn set_request_id(response: &mut Response<Full<Bytes>>, request_id: &str) {
 async fn serve_rpc(
     app: &App,
     req: Request<Incoming>,
+    rpc_path: &str,
     peer: Option<SocketAddr>,
     request_id: &Arc<str>,
 ) -> Result<(Response<Full<Bytes>>, Exchange), HttpError> {
-    if !app.options.is_rpc_path(req.uri().path()) {
+    if !app.options.is_rpc_path(rpc_path) {
         return Err(HttpError::NotFound);
     }
     if let Some(preflight) = app.cors_preflight(req.method(), req.headers()) {
@@ -157,7 +158,7 @@ async fn serve_rpc(
     if codings.gzipped {
         reservation = reservation.grow(&app.body_budget, xml.len()).await;
     }
-    let mut outcome = app.gateway.handle(&xml, &ctx).await;
+    let mut outcome = app.gateway.handle_at(&xml, Some(rpc_path), &ctx).await;
     drop(xml);
     let (response, response_gzip) = rpc::answer(app, &mut outcome, codings.wants_gzip)?;
     // The budget is held until hyper has written the answer and dropped it:

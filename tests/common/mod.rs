@@ -157,6 +157,17 @@ pub fn tool_available(tool: &str, package: &str) -> bool {
     false
 }
 
+/// Whether a Python module the tests drive can be imported, under the same
+/// rule as [`tool_available`] (`scripts/install-test-deps.sh` installs it
+/// from PyPI).
+pub fn python_module_available(module: &str, package: &str) -> bool {
+    let found = Command::new("python3")
+        .args(["-c", &format!("import {module}")])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    found || tool_available(&format!("python3 module {module}"), package)
+}
+
 impl Drop for Gateway {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
@@ -315,6 +326,12 @@ impl Binary {
     /// Starts `xmlrpc-gateway --config FILE --listen 127.0.0.1:0` with JSON
     /// logs, and waits for it to say where it listens.
     pub fn start(config_toml: &str) -> Binary {
+        Binary::start_env(config_toml, &[])
+    }
+
+    /// As [`Binary::start`], with these environment variables set too
+    /// (`XMLRPC_GATEWAY__BACKENDS__NAME__URL`, secrets).
+    pub fn start_env(config_toml: &str, env: &[(&str, &str)]) -> Binary {
         let dir = TempDir::new();
         let file = dir.0.join("gateway.toml");
         std::fs::write(&file, config_toml).unwrap();
@@ -324,6 +341,7 @@ impl Binary {
             .arg("--listen")
             .arg("127.0.0.1:0")
             .env("XMLRPC_GATEWAY__LOG__FORMAT", "json")
+            .envs(env.iter().copied())
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -468,5 +486,64 @@ pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
             "condition not met within {limit:?}"
         );
         std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// A stand-in service from `tests/standins/` (Python, written from the real
+/// product's public API documentation), on a free loopback port; killed
+/// when dropped.
+pub struct StandIn {
+    child: Child,
+    /// Where it listens.
+    pub port: u16,
+}
+
+impl StandIn {
+    /// Runs `tests/standins/SCRIPT --port 0 ARGS...` and reads the port from
+    /// its first line (`PORT n`).
+    pub fn start(script: &str, args: &[&str]) -> StandIn {
+        use std::io::BufRead;
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/standins/");
+        let mut child = Command::new("python3")
+            .arg(format!("{path}{script}"))
+            .args(["--port", "0"])
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("python3 runs");
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("PORT ")
+            .and_then(|p| p.trim().parse().ok())
+            .unwrap_or_else(|| {
+                let _ = child.kill();
+                panic!("{script} did not say its port: {line:?}")
+            });
+        StandIn { child, port }
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// Every request it received, oldest first (`GET /__requests`).
+    pub fn requests(&self) -> Vec<serde_json::Value> {
+        let addr: SocketAddr = format!("127.0.0.1:{}", self.port).parse().unwrap();
+        let resp = get(addr, "/__requests");
+        assert_eq!(resp.status, 200);
+        serde_json::from_slice(&resp.body).expect("a JSON list")
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
