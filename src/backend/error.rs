@@ -34,6 +34,11 @@ pub enum BackendError {
     /// `params` names); nothing was sent.
     #[error("{0}")]
     InvalidParams(String),
+    /// The method name cannot be mapped to a request to this backend (a
+    /// json backend's URL path derived from it would not stay under the
+    /// backend's path); nothing was sent. The text says why, for logs.
+    #[error("method name not mappable: {0}")]
+    MethodNotFound(String),
 }
 
 impl BackendError {
@@ -48,6 +53,7 @@ impl BackendError {
             BackendError::CircuitOpen => "circuit open",
             BackendError::Transport(_) => "transport",
             BackendError::InvalidParams(_) => "invalid params",
+            BackendError::MethodNotFound(_) => "method not found",
         }
     }
 
@@ -62,7 +68,8 @@ impl BackendError {
             BackendError::Status(code, _) => *code >= 500,
             BackendError::Remote(_)
             | BackendError::CircuitOpen
-            | BackendError::InvalidParams(_) => false,
+            | BackendError::InvalidParams(_)
+            | BackendError::MethodNotFound(_) => false,
         }
     }
 }

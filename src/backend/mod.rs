@@ -28,5 +28,6 @@ mod xmlrpc;
 
 pub(crate) use build::build;
 pub use error::BackendError;
+pub(crate) use json::unmappable_name;
 pub use service::{Backend, BackendCall, Introspected};
 pub(crate) use spec::{BackendSpec, BreakerSpec, HttpMethod, Kind};

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use super::error::ConfigError;
 use super::raw::{Config, RouteConfig};
-use crate::backend::Backend;
+use crate::backend::{self, Backend, Kind};
 use crate::dispatch::{Pattern, Rename, Route, RoutingTable, Target};
 use crate::metrics::Metrics;
 
@@ -23,8 +23,13 @@ pub fn build_table(
     let mut table = RoutingTable::new();
     for (i, rc) in config.routes.iter().enumerate() {
         let key = format!("routes[{i}] (method {:?})", rc.method);
-        let route =
-            build_route(rc, handlers, &backends).map_err(|msg| ConfigError::invalid(&key, msg))?;
+        let json = rc
+            .backend
+            .as_ref()
+            .and_then(|name| config.backends.get(name))
+            .is_some_and(|b| b.kind == Kind::Json);
+        let route = build_route(rc, handlers, &backends, json)
+            .map_err(|msg| ConfigError::invalid(&key, msg))?;
         table
             .add(route)
             .map_err(|e| ConfigError::refused(&key, e))?;
@@ -32,10 +37,12 @@ pub fn build_table(
     Ok(table)
 }
 
+/// One route; `json`: its backend is of kind `json`.
 fn build_route(
     rc: &RouteConfig,
     handlers: &RoutingTable,
     backends: &HashMap<&str, Arc<dyn Backend>>,
+    json: bool,
 ) -> Result<Route, String> {
     if rc.method.is_empty() {
         return Err("method must not be empty".to_owned());
@@ -70,6 +77,9 @@ fn build_route(
                 (None, true) => Rename::StripPrefix,
                 (None, false) => Rename::Full,
             };
+            if json && rc.path.is_none() {
+                check_json_name(&pattern, &rename)?;
+            }
             Route {
                 pattern,
                 target: Target::Backend {
@@ -99,4 +109,67 @@ fn build_route(
     route.idempotent = rc.idempotent;
     route.auth = rc.auth;
     Ok(route)
+}
+
+/// A json route without `path` takes its URL path from the name the backend
+/// sees; the part of that name the route fixes (a `rename`, an exact name,
+/// a prefix up to its last dot) must map to path segments, or every call
+/// of the route would be refused (fault -32601).
+fn check_json_name(pattern: &Pattern, rename: &Rename) -> Result<(), String> {
+    let (key, fixed) = match (rename, pattern) {
+        (Rename::To(to), _) => ("rename", to.as_str()),
+        (Rename::Full, Pattern::Exact(name)) => ("method", name.as_str()),
+        (Rename::Full, Pattern::Prefix(prefix)) => match prefix.rsplit_once('.') {
+            Some((fixed, _)) => ("method", fixed),
+            None => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    match backend::unmappable_name(fixed) {
+        Some(why) => Err(format!(
+            "{key} {fixed:?} cannot be a json URL path ({why}); set path"
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_error(route: &str) -> Option<String> {
+        let cfg = Config::from_toml(&format!(
+            "[backends.users]\nkind = \"json\"\nurl = \"http://127.0.0.1:9/api\"\n\n[[routes]]\nbackend = \"users\"\n{route}"
+        ))
+        .unwrap();
+        build_table(&cfg, &RoutingTable::new(), &Metrics::new())
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    #[test]
+    fn json_names_fixed_by_a_route_must_map_to_a_path() {
+        for route in [
+            "method = \"users.get\"\nrename = \"../admin\"\n",
+            "method = \"users/../admin\"\n",
+            "method = \"a..b.*\"\n",
+            "method = \"users.*\"\nrename = \"x.%2e%2e\"\n",
+        ] {
+            let err = table_error(route).unwrap_or_else(|| panic!("accepted:\n{route}"));
+            assert!(err.starts_with("routes[0]"), "{err}");
+            assert!(err.contains("cannot be a json URL path"), "{err}");
+        }
+        for route in [
+            "method = \"users.get\"\n",
+            "method = \"users.*\"\n",
+            "method = \"users*\"\n",
+            "method = \"*\"\n",
+            "method = \"users.*\"\nstrip_prefix = true\n",
+            "method = \"users.get\"\nrename = \"people.get\"\n",
+            // A route's own path is config's to choose.
+            "method = \"users/../admin\"\npath = \"/admin\"\n",
+        ] {
+            assert_eq!(table_error(route), None, "{route}");
+        }
+    }
 }
