@@ -782,3 +782,49 @@ strip_prefix = true
         "only the mappable name reached the backend"
     );
 }
+
+/// `limits.call_timeout` cancelling calls to a backend that never answers
+/// counts toward opening its circuit; callers that go away before the
+/// deadline do not (else any client hanging up could open it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_timeouts_open_the_circuit_and_hang_ups_do_not() {
+    let hanging = common::SilentServer::start();
+    let d = dispatcher(&format!(
+        r#"
+[limits]
+call_timeout = "500ms"
+
+[backends.hang]
+kind = "xmlrpc"
+url = "http://{addr}/RPC2"
+circuit_breaker = {{ failures = 2, open_for = "60s" }}
+
+[[routes]]
+method = "hang.*"
+backend = "hang"
+"#,
+        addr = hanging.addr,
+    ));
+    let ctx = xmlrpc_gateway::CallContext::detached();
+    let code = |result: Result<_, xmlrpc_gateway::CallError>| match result {
+        Ok(value) => panic!("answered {value:?}"),
+        Err(err) => d.fault_for("hang.get", &err, &ctx).code,
+    };
+    // Callers giving up long before the deadline, as a client hanging up.
+    for i in 1..=3 {
+        let call = d.call("hang.get", vec![], &ctx);
+        let answered = tokio::time::timeout(Duration::from_millis(10), call).await;
+        assert!(
+            answered.is_err(),
+            "hang-up {i}: answered at once (the circuit opened?): {answered:?}"
+        );
+    }
+    for _ in 0..2 {
+        assert_eq!(code(d.call("hang.get", vec![], &ctx).await), -32301);
+    }
+    assert_eq!(
+        code(d.call("hang.get", vec![], &ctx).await),
+        -32302,
+        "two timeouts open the circuit"
+    );
+}

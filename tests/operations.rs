@@ -748,3 +748,53 @@ fn a_configured_backend_that_refuses_is_counted() {
         1.0
     );
 }
+
+/// A route timeout that cancels calls to a backend that never answers
+/// counts as the backend's failure: the breaker opens, and the next call is
+/// refused at once without being sent.
+#[test]
+fn route_timeouts_open_the_circuit_of_a_backend_that_hangs() {
+    let hanging = common::SilentServer::start();
+    let bin = Binary::start(&format!(
+        r#"
+[backends.hang]
+kind = "jsonrpc"
+url = "http://{addr}/rpc"
+circuit_breaker = {{ failures = 3, open_for = "60s" }}
+
+[[routes]]
+method = "hang.*"
+backend = "hang"
+timeout = "100ms"
+"#,
+        addr = hanging.addr,
+    ));
+    for i in 1..=3 {
+        let resp = rpc(bin.addr, "hang.get", &[]);
+        assert!(
+            resp.text().contains("<int>-32301</int>"),
+            "call {i}: not a timeout:\n{}",
+            resp.text()
+        );
+    }
+    // Sent, this call could not be answered before the route's 100 ms
+    // timeout (timers never fire early). An answer well inside it, with
+    // room left for a slow machine's scheduling, shows the breaker refused
+    // it without waiting for the backend.
+    let started = Instant::now();
+    let resp = rpc(bin.addr, "hang.get", &[]);
+    let took = started.elapsed();
+    assert!(
+        resp.text().contains("<int>-32302</int>"),
+        "the fourth call was not refused by the open circuit:\n{}",
+        resp.text()
+    );
+    assert!(took < Duration::from_millis(90), "refused after {took:?}");
+    let text = get(bin.addr, "/metrics").text();
+    let v = |series: &str| sample_value(&text, series);
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_circuit_state{backend="hang"}"#),
+        1.0,
+        "open\n{text}"
+    );
+}

@@ -62,7 +62,7 @@ impl Backend for JsonBackend {
                 bytes::Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize"));
             let retries = ep.retries_for(call.idempotent);
             let (ep, body, url, method) = (&*ep, &body, &url, &method);
-            ep.run(&call.method, &ctx, |headers| async move {
+            ep.run(&call.method, &ctx, call.deadline, |headers| async move {
                 let build = || {
                     let request = ep
                         .http
@@ -248,6 +248,7 @@ mod tests {
             path: path.map(str::to_owned),
             param_names: None,
             idempotent: false,
+            deadline: None,
         }
     }
 

@@ -23,6 +23,12 @@ pub struct BackendCall {
     pub param_names: Option<Vec<String>>,
     /// Whether the call may be retried after a transport failure.
     pub idempotent: bool,
+    /// When the dispatcher gives up on the call and drops its future (the
+    /// route's `timeout`, else `limits.call_timeout`); `None`: no deadline
+    /// but the backend's own timeout. A call dropped unanswered at or after
+    /// its deadline counts as a failure for the backend's circuit breaker;
+    /// one dropped before it (the client went away) does not.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 /// What introspection calls to a backend resolve to.
@@ -93,6 +99,7 @@ mod tests {
             path: None,
             param_names: names.map(|n| n.iter().map(|s| (*s).to_owned()).collect()),
             idempotent: false,
+            deadline: None,
         }
     }
 
