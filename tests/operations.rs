@@ -546,7 +546,8 @@ fn the_drain_timeout_bounds_shutdown() {
     }
 }
 
-/// A backend answering by method name: `ok`, `fault`, `refused`, or `slow`
+/// A backend answering by method name: `ok`, `fault`, `refused`, `open`
+/// (its circuit is open), `params` (they do not fit the route), or `slow`
 /// (never within the test's call timeout).
 struct ScriptedBackend;
 
@@ -571,6 +572,8 @@ impl xmlrpc_gateway::Backend for ScriptedBackend {
                     4, "no stock",
                 ))),
                 "inv.refused" => Err(BackendError::Refused),
+                "inv.open" => Err(BackendError::CircuitOpen),
+                "inv.params" => Err(BackendError::InvalidParams("too many".to_owned())),
                 _ => {
                     tokio::time::sleep(Duration::from_secs(60)).await;
                     Ok(xmlrpc_gateway::Value::Nil)
@@ -606,16 +609,32 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
     let d = xmlrpc_gateway::Dispatcher::new(table, DispatchOptions::default())
         .with_metrics(metrics.clone());
     let ctx = xmlrpc_gateway::CallContext::detached();
-    for name in ["inv.ok", "inv.ok", "inv.fault", "inv.refused", "inv.slow"] {
+    for name in [
+        "inv.ok",
+        "inv.ok",
+        "inv.fault",
+        "inv.refused",
+        "inv.slow",
+        "inv.open",
+        "inv.params",
+    ] {
         let _ = d.call(name, vec![], &ctx).await;
     }
     let (text, _) = metrics.render();
     let v = |series: &str| sample_value(&text, series);
+    // Refused before sending (circuit open, params): errors, not requests.
     assert_eq!(
         v(r#"xmlrpc_gateway_backend_requests_total{backend="inventory"}"#),
-        5.0
+        5.0,
+        "{text}"
     );
-    for (kind, n) in [("fault", 1.0), ("refused", 1.0), ("cancelled", 1.0)] {
+    for (kind, n) in [
+        ("fault", 1.0),
+        ("refused", 1.0),
+        ("cancelled", 1.0),
+        ("circuit open", 1.0),
+        ("invalid params", 1.0),
+    ] {
         assert_eq!(
             v(&format!(
                 r#"xmlrpc_gateway_backend_errors_total{{backend="inventory",kind="{kind}"}}"#
@@ -639,7 +658,13 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
     );
     assert_eq!(
         calls(r#"method="inv.*",origin="backend",outcome="error",route="backend:inventory""#),
-        1.0
+        2.0,
+        "refused, and circuit open"
+    );
+    assert_eq!(
+        calls(r#"method="inv.*",origin="client",outcome="fault",route="backend:inventory""#),
+        1.0,
+        "params that do not fit"
     );
     assert_eq!(
         calls(r#"method="inv.*",origin="gateway",outcome="error",route="backend:inventory""#),
@@ -751,7 +776,7 @@ fn a_configured_backend_that_refuses_is_counted() {
 
 /// A route timeout that cancels calls to a backend that never answers
 /// counts as the backend's failure: the breaker opens, and the next call is
-/// refused at once without being sent.
+/// refused at once without being sent or counted as a backend request.
 #[test]
 fn route_timeouts_open_the_circuit_of_a_backend_that_hangs() {
     let hanging = common::SilentServer::start();
@@ -796,5 +821,20 @@ timeout = "100ms"
         v(r#"xmlrpc_gateway_backend_circuit_state{backend="hang"}"#),
         1.0,
         "open\n{text}"
+    );
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_requests_total{backend="hang"}"#),
+        3.0,
+        "the refused call was not sent, so it is no backend request\n{text}"
+    );
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_request_duration_seconds_count{backend="hang"}"#),
+        3.0,
+        "{text}"
+    );
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_errors_total{backend="hang",kind="circuit open"}"#),
+        1.0,
+        "{text}"
     );
 }

@@ -57,6 +57,20 @@ impl BackendError {
         }
     }
 
+    /// Whether the gateway tried to reach the service (a request was sent,
+    /// or a connection attempted). `false` for calls it refused itself
+    /// before anything was sent: an open circuit, params that do not fit
+    /// the route, a name that cannot be mapped. Metrics count only the
+    /// former as backend requests.
+    pub fn was_attempted(&self) -> bool {
+        !matches!(
+            self,
+            BackendError::CircuitOpen
+                | BackendError::InvalidParams(_)
+                | BackendError::MethodNotFound(_)
+        )
+    }
+
     /// Whether the failure says the service is unwell (counts toward opening
     /// its circuit). A fault or a 4xx is an answer from a live service.
     pub fn is_service_failure(&self) -> bool {

@@ -312,7 +312,7 @@ impl Dispatcher {
                     .call(call, ctx.clone())
                     .map(move |r| {
                         if let Some(timer) = timer.take() {
-                            timer.finish(r.as_ref().err().map(BackendError::kind));
+                            timer.finish(r.as_ref().err());
                         }
                         r.map_err(|source| CallError::Backend { method, source })
                     })
@@ -398,7 +398,9 @@ enum Deadline {
 }
 
 /// Times one backend request for metrics. Dropped unfinished (the call's
-/// deadline passed, or the client went away), it counts as `cancelled`.
+/// deadline passed, or the client went away), it counts as `cancelled`. A
+/// call the backend refused before sending anything (circuit open...)
+/// counts only as an error of its kind, not as a request.
 struct BackendTimer {
     metrics: Metrics,
     backend: String,
@@ -416,10 +418,18 @@ impl BackendTimer {
         }
     }
 
-    fn finish(mut self, error: Option<&str>) {
+    fn finish(mut self, error: Option<&BackendError>) {
         self.finished = true;
-        self.metrics
-            .backend_call(&self.backend, error, self.started.elapsed());
+        match error {
+            Some(err) if !err.was_attempted() => {
+                self.metrics.backend_refused(&self.backend, err.kind());
+            }
+            _ => self.metrics.backend_call(
+                &self.backend,
+                error.map(BackendError::kind),
+                self.started.elapsed(),
+            ),
+        }
     }
 }
 
