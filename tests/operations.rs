@@ -838,3 +838,40 @@ timeout = "100ms"
         "{text}"
     );
 }
+
+/// A client that hangs up cancels its call (hyper drops the request's
+/// future), but before the call's deadline that is no failure of the
+/// backend: else any client could open a healthy backend's circuit.
+#[test]
+fn a_client_hanging_up_does_not_open_the_circuit() {
+    use std::io::Write;
+    let hanging = common::SilentServer::start();
+    let bin = Binary::start(&format!(
+        r#"
+[backends.hang]
+kind = "jsonrpc"
+url = "http://{addr}/rpc"
+circuit_breaker = {{ failures = 1, open_for = "60s" }}
+
+[[routes]]
+method = "hang.*"
+backend = "hang"
+timeout = "30s"
+"#,
+        addr = hanging.addr,
+    ));
+    let metric = |series: &str| sample_value(&get(bin.addr, "/metrics").text(), series);
+    let cancelled = r#"xmlrpc_gateway_backend_errors_total{backend="hang",kind="cancelled"}"#;
+    let state = r#"xmlrpc_gateway_backend_circuit_state{backend="hang"}"#;
+    for i in 1..=2 {
+        let mut client = TcpStream::connect(bin.addr).unwrap();
+        client
+            .write_all(&post("/RPC2", &[], call_xml("hang.get", &[]).as_bytes()))
+            .unwrap();
+        // The call has reached the backend; then the client goes away.
+        common::wait_until(Duration::from_secs(10), || hanging.accepted() >= i);
+        drop(client);
+        common::wait_until(Duration::from_secs(10), || metric(cancelled) == i as f64);
+        assert_eq!(metric(state), 0.0, "hang-up {i} opened the circuit");
+    }
+}

@@ -477,15 +477,17 @@ pub fn wait_until(limit: Duration, mut done: impl FnMut() -> bool) {
 pub struct SilentServer {
     pub addr: SocketAddr,
     stop: Arc<std::sync::atomic::AtomicBool>,
+    accepted: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl SilentServer {
     pub fn start() -> SilentServer {
-        use std::sync::atomic::{AtomicBool, Ordering};
+        use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
         let stop = Arc::new(AtomicBool::new(false));
-        let stopped = stop.clone();
+        let accepted = Arc::new(AtomicUsize::new(0));
+        let (stopped, count) = (stop.clone(), accepted.clone());
         std::thread::spawn(move || {
             let mut held = Vec::new();
             for stream in listener.incoming() {
@@ -493,12 +495,24 @@ impl SilentServer {
                     break;
                 }
                 match stream {
-                    Ok(stream) => held.push(stream),
+                    Ok(stream) => {
+                        held.push(stream);
+                        count.fetch_add(1, Ordering::SeqCst);
+                    }
                     Err(_) => break,
                 }
             }
         });
-        SilentServer { addr, stop }
+        SilentServer {
+            addr,
+            stop,
+            accepted,
+        }
+    }
+
+    /// Connections accepted so far.
+    pub fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::SeqCst)
     }
 }
 
