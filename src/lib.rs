@@ -60,8 +60,8 @@ pub mod telemetry;
 pub mod xmlrpc;
 
 pub use backend::convert as json;
-pub use backend::{faults, mapping};
 pub use backend::{Backend, BackendCall, BackendError, Introspected};
+pub use backend::{faults, mapping};
 pub use call::{AuthPolicy, CallContext};
 pub use dispatch::fault;
 pub use dispatch::{

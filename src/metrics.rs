@@ -228,19 +228,19 @@ impl Metrics {
             backend_requests: counter(
                 &r,
                 "backend_requests_total",
-                "Calls sent to a backend, by backend.",
+                "Calls sent to a backend (or a connection attempted), by backend; calls refused before sending (circuit open, invalid params, method not found) are not counted here.",
                 &["backend"],
             ),
             backend_errors: counter(
                 &r,
                 "backend_errors_total",
-                "Backend calls that failed, by backend and kind (fault, timeout, refused, bad status, bad body, circuit open, transport, cancelled).",
+                "Backend calls that failed, by backend and kind (fault, timeout, refused, bad status, bad body, transport, cancelled; and circuit open, invalid params, method not found: refused before sending, so not in backend_requests_total).",
                 &["backend", "kind"],
             ),
             backend_duration: histogram(
                 &r,
                 "backend_request_duration_seconds",
-                "Time a backend took to answer, by backend.",
+                "Time a backend took to answer (or fail, or until the call was cancelled), by backend: the requests backend_requests_total counts.",
                 &["backend"],
                 DURATION_BUCKETS.to_vec(),
             ),
@@ -384,8 +384,9 @@ impl Metrics {
         self.inner.multicall_size.observe(calls as f64);
     }
 
-    /// One finished backend call; `error` is `BackendError::kind()` (or
-    /// `cancelled`) when it failed.
+    /// One finished backend request; `error` is `BackendError::kind()` (or
+    /// `cancelled`) when it failed. For a call refused before anything was
+    /// sent, see [`Metrics::backend_refused`].
     pub fn backend_call(&self, backend: &str, error: Option<&str>, took: Duration) {
         let f = &self.inner;
         f.backend_requests.with_label_values(&[backend]).inc();
@@ -395,6 +396,17 @@ impl Metrics {
         if let Some(kind) = error {
             f.backend_errors.with_label_values(&[backend, kind]).inc();
         }
+    }
+
+    /// One backend call refused before anything was sent (`kind` is
+    /// `BackendError::kind()`: `circuit open`, `invalid params`, `method
+    /// not found`): an error of that kind, but no backend request and no
+    /// duration.
+    pub fn backend_refused(&self, backend: &str, kind: &str) {
+        self.inner
+            .backend_errors
+            .with_label_values(&[backend, kind])
+            .inc();
     }
 
     /// The `backend_circuit_state` series of one backend, for its circuit
@@ -507,6 +519,22 @@ mod tests {
             "xmlrpc_gateway_build_info{{version=\"{}\"}} 1",
             env!("CARGO_PKG_VERSION")
         )));
+    }
+
+    #[test]
+    fn refusals_before_sending_are_errors_not_requests() {
+        let m = Metrics::new();
+        m.backend_call("inv", Some("timeout"), Duration::from_millis(5));
+        m.backend_refused("inv", "circuit open");
+        let (text, _) = m.render();
+        for line in [
+            "xmlrpc_gateway_backend_requests_total{backend=\"inv\"} 1",
+            "xmlrpc_gateway_backend_request_duration_seconds_count{backend=\"inv\"} 1",
+            "xmlrpc_gateway_backend_errors_total{backend=\"inv\",kind=\"circuit open\"} 1",
+            "xmlrpc_gateway_backend_errors_total{backend=\"inv\",kind=\"timeout\"} 1",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
     }
 
     #[test]

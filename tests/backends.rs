@@ -8,7 +8,7 @@ mod common;
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
-use backends_support::{PY_PRELUDE, Service, TestGateway, dispatcher, free_port, python};
+use backends_support::{PY_PRELUDE, Recorder, Service, TestGateway, dispatcher, free_port, python};
 
 /// Every route kind against the demo backend and the legacy server.
 fn routes_config(demo: &Service, legacy: &Service, extra: &str) -> String {
@@ -725,4 +725,108 @@ fn check_config_accepts_the_example_and_names_a_typo() {
     assert_eq!(out.status.code(), Some(64));
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("timout"), "{stderr}");
+}
+
+/// A json backend's URL path comes from the method name only within the
+/// backend's path (and the route's prefix): a name that would step out of
+/// it is fault -32601, and nothing reaches the service.
+#[test]
+fn a_method_name_cannot_leave_a_json_backends_path() {
+    let recorder = Recorder::start();
+    let gw = TestGateway::start(&format!(
+        r#"
+[backends.users]
+kind = "json"
+url = "{base}"
+
+[[routes]]
+method = "users.*"
+backend = "users"
+
+[[routes]]
+method = "short.*"
+backend = "users"
+strip_prefix = true
+"#,
+        base = recorder.url("/api/v1"),
+    ));
+    for name in [
+        "users.a/%2e%2e/%2e%2e/%2e%2e/secret",
+        "users.a/../../../secret",
+        r"users.a\..\..\..\secret",
+        "users.%2e%2e",
+        "users..x",
+        "users.x?admin=1",
+        "short.%2e%2e",
+        "short./secret",
+    ] {
+        let resp = common::rpc(gw.addr, name, &[]);
+        let text = resp.text();
+        assert!(
+            text.contains("<int>-32601</int>"),
+            "{name}: not refused as not found:\n{text}"
+        );
+        assert!(
+            !text.contains("/api") && !text.contains("127.0.0.1"),
+            "{name}: the fault leaked the backend URL:\n{text}"
+        );
+    }
+    // A name that maps is sent, under the backend's path and the prefix.
+    let resp = common::rpc(gw.addr, "users.ok", &[]);
+    assert!(
+        resp.text().contains("<string>/api/v1/users/ok</string>"),
+        "{}",
+        resp.text()
+    );
+    assert_eq!(
+        recorder.seen(),
+        ["/api/v1/users/ok"],
+        "only the mappable name reached the backend"
+    );
+}
+
+/// `limits.call_timeout` cancelling calls to a backend that never answers
+/// counts toward opening its circuit; callers that go away before the
+/// deadline do not (else any client hanging up could open it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_timeouts_open_the_circuit_and_hang_ups_do_not() {
+    let hanging = common::SilentServer::start();
+    let d = dispatcher(&format!(
+        r#"
+[limits]
+call_timeout = "500ms"
+
+[backends.hang]
+kind = "xmlrpc"
+url = "http://{addr}/RPC2"
+circuit_breaker = {{ failures = 2, open_for = "60s" }}
+
+[[routes]]
+method = "hang.*"
+backend = "hang"
+"#,
+        addr = hanging.addr,
+    ));
+    let ctx = xmlrpc_gateway::CallContext::detached();
+    let code = |result: Result<_, xmlrpc_gateway::CallError>| match result {
+        Ok(value) => panic!("answered {value:?}"),
+        Err(err) => d.fault_for("hang.get", &err, &ctx).code,
+    };
+    // Callers giving up long before the deadline, as a client hanging up.
+    for i in 1..=3 {
+        let call = d.call("hang.get", vec![], &ctx);
+        let answered = tokio::time::timeout(Duration::from_millis(10), call).await;
+        assert!(
+            answered.is_err(),
+            "hang-up {i}: answered at once (the circuit opened?): {answered:?}"
+        );
+    }
+    for _ in 0..2 {
+        assert_eq!(code(d.call("hang.get", vec![], &ctx).await), -32301);
+    }
+    assert_eq!(
+        code(d.call("hang.get", vec![], &ctx).await),
+        -32302,
+        "two timeouts open the circuit"
+    );
 }

@@ -546,7 +546,8 @@ fn the_drain_timeout_bounds_shutdown() {
     }
 }
 
-/// A backend answering by method name: `ok`, `fault`, `refused`, or `slow`
+/// A backend answering by method name: `ok`, `fault`, `refused`, `open`
+/// (its circuit is open), `params` (they do not fit the route), or `slow`
 /// (never within the test's call timeout).
 struct ScriptedBackend;
 
@@ -571,6 +572,8 @@ impl xmlrpc_gateway::Backend for ScriptedBackend {
                     4, "no stock",
                 ))),
                 "inv.refused" => Err(BackendError::Refused),
+                "inv.open" => Err(BackendError::CircuitOpen),
+                "inv.params" => Err(BackendError::InvalidParams("too many".to_owned())),
                 _ => {
                     tokio::time::sleep(Duration::from_secs(60)).await;
                     Ok(xmlrpc_gateway::Value::Nil)
@@ -607,16 +610,32 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
     let d = xmlrpc_gateway::Dispatcher::new(table, DispatchOptions::default())
         .with_metrics(metrics.clone());
     let ctx = xmlrpc_gateway::CallContext::detached();
-    for name in ["inv.ok", "inv.ok", "inv.fault", "inv.refused", "inv.slow"] {
+    for name in [
+        "inv.ok",
+        "inv.ok",
+        "inv.fault",
+        "inv.refused",
+        "inv.slow",
+        "inv.open",
+        "inv.params",
+    ] {
         let _ = d.call(name, vec![], &ctx).await;
     }
     let (text, _) = metrics.render();
     let v = |series: &str| sample_value(&text, series);
+    // Refused before sending (circuit open, params): errors, not requests.
     assert_eq!(
         v(r#"xmlrpc_gateway_backend_requests_total{backend="inventory"}"#),
-        5.0
+        5.0,
+        "{text}"
     );
-    for (kind, n) in [("fault", 1.0), ("refused", 1.0), ("cancelled", 1.0)] {
+    for (kind, n) in [
+        ("fault", 1.0),
+        ("refused", 1.0),
+        ("cancelled", 1.0),
+        ("circuit open", 1.0),
+        ("invalid params", 1.0),
+    ] {
         assert_eq!(
             v(&format!(
                 r#"xmlrpc_gateway_backend_errors_total{{backend="inventory",kind="{kind}"}}"#
@@ -640,7 +659,13 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
     );
     assert_eq!(
         calls(r#"method="inv.*",origin="backend",outcome="error",route="backend:inventory""#),
-        1.0
+        2.0,
+        "refused, and circuit open"
+    );
+    assert_eq!(
+        calls(r#"method="inv.*",origin="client",outcome="fault",route="backend:inventory""#),
+        1.0,
+        "params that do not fit"
     );
     assert_eq!(
         calls(r#"method="inv.*",origin="gateway",outcome="error",route="backend:inventory""#),
@@ -774,4 +799,106 @@ fn readiness_can_wait_for_every_backends_circuit() {
         "names the backend, never its URL"
     );
     assert_eq!(get(lax.addr, "/readyz").status, 200, "off by default");
+}
+
+/// A route timeout that cancels calls to a backend that never answers
+/// counts as the backend's failure: the breaker opens, and the next call is
+/// refused at once without being sent or counted as a backend request.
+#[test]
+fn route_timeouts_open_the_circuit_of_a_backend_that_hangs() {
+    let hanging = common::SilentServer::start();
+    let bin = Binary::start(&format!(
+        r#"
+[backends.hang]
+kind = "jsonrpc"
+url = "http://{addr}/rpc"
+circuit_breaker = {{ failures = 3, open_for = "60s" }}
+
+[[routes]]
+method = "hang.*"
+backend = "hang"
+timeout = "100ms"
+"#,
+        addr = hanging.addr,
+    ));
+    for i in 1..=3 {
+        let resp = rpc(bin.addr, "hang.get", &[]);
+        assert!(
+            resp.text().contains("<int>-32301</int>"),
+            "call {i}: not a timeout:\n{}",
+            resp.text()
+        );
+    }
+    // Sent, this call could not be answered before the route's 100 ms
+    // timeout (timers never fire early). An answer well inside it, with
+    // room left for a slow machine's scheduling, shows the breaker refused
+    // it without waiting for the backend.
+    let started = Instant::now();
+    let resp = rpc(bin.addr, "hang.get", &[]);
+    let took = started.elapsed();
+    assert!(
+        resp.text().contains("<int>-32302</int>"),
+        "the fourth call was not refused by the open circuit:\n{}",
+        resp.text()
+    );
+    assert!(took < Duration::from_millis(90), "refused after {took:?}");
+    let text = get(bin.addr, "/metrics").text();
+    let v = |series: &str| sample_value(&text, series);
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_circuit_state{backend="hang"}"#),
+        1.0,
+        "open\n{text}"
+    );
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_requests_total{backend="hang"}"#),
+        3.0,
+        "the refused call was not sent, so it is no backend request\n{text}"
+    );
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_request_duration_seconds_count{backend="hang"}"#),
+        3.0,
+        "{text}"
+    );
+    assert_eq!(
+        v(r#"xmlrpc_gateway_backend_errors_total{backend="hang",kind="circuit open"}"#),
+        1.0,
+        "{text}"
+    );
+}
+
+/// A client that hangs up cancels its call (hyper drops the request's
+/// future), but before the call's deadline that is no failure of the
+/// backend: else any client could open a healthy backend's circuit.
+#[test]
+fn a_client_hanging_up_does_not_open_the_circuit() {
+    use std::io::Write;
+    let hanging = common::SilentServer::start();
+    let bin = Binary::start(&format!(
+        r#"
+[backends.hang]
+kind = "jsonrpc"
+url = "http://{addr}/rpc"
+circuit_breaker = {{ failures = 1, open_for = "60s" }}
+
+[[routes]]
+method = "hang.*"
+backend = "hang"
+timeout = "30s"
+"#,
+        addr = hanging.addr,
+    ));
+    let metric = |series: &str| sample_value(&get(bin.addr, "/metrics").text(), series);
+    let cancelled = r#"xmlrpc_gateway_backend_errors_total{backend="hang",kind="cancelled"}"#;
+    let state = r#"xmlrpc_gateway_backend_circuit_state{backend="hang"}"#;
+    for i in 1..=2 {
+        let mut client = TcpStream::connect(bin.addr).unwrap();
+        client
+            .write_all(&post("/RPC2", &[], call_xml("hang.get", &[]).as_bytes()))
+            .unwrap();
+        // The call has reached the backend; then the client goes away.
+        common::wait_until(Duration::from_secs(10), || hanging.accepted() >= i);
+        drop(client);
+        common::wait_until(Duration::from_secs(10), || metric(cancelled) == i as f64);
+        assert_eq!(metric(state), 0.0, "hang-up {i} opened the circuit");
+    }
 }

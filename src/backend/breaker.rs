@@ -68,19 +68,20 @@ impl Breaker {
     }
 
     /// Lets a call through (`Some`), or refuses it while the circuit is
-    /// open. The ticket must be given the call's outcome; a ticket dropped
-    /// unrecorded (the call was cancelled) counts as a failure for a probe.
-    pub(super) fn admit(self: &Arc<Self>) -> Option<Ticket> {
+    /// open. The ticket must be given the call's outcome. A ticket dropped
+    /// unrecorded means the call was cancelled; `deadline` (when its caller
+    /// gives up on it) says how that counts: see [`Ticket`]'s `Drop`.
+    pub(super) fn admit(self: &Arc<Self>, deadline: Option<Instant>) -> Option<Ticket> {
         if self.failures_to_open == 0 {
-            return Some(Ticket::new(self, false));
+            return Some(Ticket::new(self, false, deadline));
         }
         let mut state = self.lock();
         match *state {
-            State::Closed { .. } => Some(Ticket::new(self, false)),
+            State::Closed { .. } => Some(Ticket::new(self, false, deadline)),
             State::Open { until } if Instant::now() >= until => {
                 *state = State::HalfOpen;
                 self.publish(&state);
-                Some(Ticket::new(self, true))
+                Some(Ticket::new(self, true, deadline))
             }
             State::Open { .. } | State::HalfOpen => None,
         }
@@ -118,6 +119,19 @@ impl Breaker {
             self.publish(&state);
         }
     }
+
+    /// A probe whose caller went away: it says nothing about the service,
+    /// so the circuit stays open with its pause over, and the next call is
+    /// the probe.
+    fn on_abandoned_probe(&self) {
+        let mut state = self.lock();
+        if *state == State::HalfOpen {
+            *state = State::Open {
+                until: Instant::now(),
+            };
+            self.publish(&state);
+        }
+    }
 }
 
 /// One admitted call.
@@ -126,14 +140,18 @@ pub(super) struct Ticket {
     breaker: Arc<Breaker>,
     probe: bool,
     recorded: bool,
+    /// When the call's caller gives up on it (`None`: never, short of the
+    /// backend's own timeout, which records).
+    deadline: Option<Instant>,
 }
 
 impl Ticket {
-    fn new(breaker: &Arc<Breaker>, probe: bool) -> Self {
+    fn new(breaker: &Arc<Breaker>, probe: bool, deadline: Option<Instant>) -> Self {
         Ticket {
             breaker: breaker.clone(),
             probe,
             recorded: false,
+            deadline,
         }
     }
 
@@ -150,10 +168,31 @@ impl Ticket {
     }
 }
 
+/// A ticket dropped unrecorded: the call's future was dropped before the
+/// service answered.
+///
+/// - At or after the call's deadline (a route `timeout` or
+///   `limits.call_timeout` cancelled it, which is how a hanging service
+///   shows), it is a failure like the backend's own timeout. That includes
+///   time spent waiting for a concurrency slot, as the backend's timeout
+///   does: slots are held by calls the service is slow to answer.
+/// - Before the deadline, the client went away (or shutdown cut the
+///   connection). That says nothing about the service, and counting it
+///   would let any client that hangs up open a healthy backend's circuit
+///   for everyone; so it counts neither way. A probe cancelled so leaves
+///   the circuit open with its pause over: the next call probes.
 impl Drop for Ticket {
     fn drop(&mut self) {
-        if !self.recorded && self.probe {
-            self.breaker.on_failure(true);
+        if self.recorded || self.breaker.failures_to_open == 0 {
+            return;
+        }
+        if self
+            .deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+        {
+            self.breaker.on_failure(self.probe);
+        } else if self.probe {
+            self.breaker.on_abandoned_probe();
         }
     }
 }
@@ -192,7 +231,7 @@ mod tests {
     use crate::metrics::Metrics;
 
     fn fail(b: &Arc<Breaker>) {
-        b.admit().unwrap().record(Some(&BackendError::Refused));
+        b.admit(None).unwrap().record(Some(&BackendError::Refused));
     }
 
     fn breaker(failures: u32, open_for: Duration) -> Arc<Breaker> {
@@ -220,7 +259,7 @@ mod tests {
         assert_eq!(gauge(&metrics, "a").as_deref(), Some("1"));
         assert_eq!(gauge(&other, "a").as_deref(), Some("0"));
         tokio::time::advance(Duration::from_secs(10)).await;
-        let probe = b.admit().expect("half-open");
+        let probe = b.admit(None).expect("half-open");
         assert_eq!(gauge(&metrics, "a").as_deref(), Some("2"));
         probe.record(None);
         assert_eq!(gauge(&metrics, "a").as_deref(), Some("0"));
@@ -232,21 +271,21 @@ mod tests {
         fail(&b);
         fail(&b);
         // A success resets the count.
-        b.admit().unwrap().record(None);
+        b.admit(None).unwrap().record(None);
         fail(&b);
         fail(&b);
-        assert!(b.admit().is_some(), "two failures do not open");
+        assert!(b.admit(None).is_some(), "two failures do not open");
         fail(&b);
-        assert!(b.admit().is_none(), "three failures open");
+        assert!(b.admit(None).is_none(), "three failures open");
         tokio::time::advance(Duration::from_secs(10)).await;
-        let probe = b.admit().expect("half-open lets one probe through");
-        assert!(b.admit().is_none(), "only one probe at a time");
+        let probe = b.admit(None).expect("half-open lets one probe through");
+        assert!(b.admit(None).is_none(), "only one probe at a time");
         probe.record(Some(&BackendError::Timeout));
-        assert!(b.admit().is_none(), "a failed probe re-opens");
+        assert!(b.admit(None).is_none(), "a failed probe re-opens");
         tokio::time::advance(Duration::from_secs(10)).await;
-        b.admit().unwrap().record(None);
+        b.admit(None).unwrap().record(None);
         assert!(
-            b.admit().is_some() && b.admit().is_some(),
+            b.admit(None).is_some() && b.admit(None).is_some(),
             "a good probe closes"
         );
     }
@@ -255,33 +294,94 @@ mod tests {
     async fn answers_from_a_live_service_do_not_count() {
         let b = breaker(1, Duration::from_secs(10));
         let fault = BackendError::Remote(crate::xmlrpc::Fault::new(1, "no"));
-        b.admit().unwrap().record(Some(&fault));
-        b.admit()
+        b.admit(None).unwrap().record(Some(&fault));
+        b.admit(None)
             .unwrap()
             .record(Some(&BackendError::Status(404, None)));
-        assert!(b.admit().is_some());
-        b.admit()
+        assert!(b.admit(None).is_some());
+        b.admit(None)
             .unwrap()
             .record(Some(&BackendError::Status(503, None)));
-        assert!(b.admit().is_none());
+        assert!(b.admit(None).is_none());
+    }
+
+    /// Admits a call whose caller gives up `after` from now.
+    fn admit_until(b: &Arc<Breaker>, after: Duration) -> Option<Ticket> {
+        b.admit(Some(Instant::now() + after))
+    }
+
+    const DEADLINE: Duration = Duration::from_millis(100);
+
+    #[tokio::test(start_paused = true)]
+    async fn calls_cancelled_by_their_deadline_are_failures() {
+        let b = breaker(3, Duration::from_secs(10));
+        for _ in 0..2 {
+            let ticket = admit_until(&b, DEADLINE).unwrap();
+            tokio::time::advance(DEADLINE).await;
+            drop(ticket);
+        }
+        assert!(b.admit(None).is_some(), "two do not open");
+        let ticket = admit_until(&b, DEADLINE).unwrap();
+        tokio::time::advance(DEADLINE * 2).await;
+        drop(ticket);
+        assert!(b.is_open(), "three open the circuit");
     }
 
     #[tokio::test(start_paused = true)]
-    async fn a_cancelled_probe_reopens() {
+    async fn calls_cancelled_before_their_deadline_count_neither_way() {
+        let b = breaker(2, Duration::from_secs(10));
+        fail(&b);
+        // The caller went away: before the deadline, or with none at all.
+        for _ in 0..3 {
+            drop(admit_until(&b, DEADLINE).unwrap());
+            drop(b.admit(None).unwrap());
+        }
+        assert!(b.admit(None).is_some(), "not failures");
+        fail(&b);
+        assert!(b.is_open(), "nor successes: the count of one went on");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_cancelled_by_its_deadline_reopens() {
         let b = breaker(1, Duration::from_secs(1));
         fail(&b);
         tokio::time::advance(Duration::from_secs(1)).await;
-        drop(b.admit().unwrap());
+        let probe = admit_until(&b, DEADLINE).expect("half-open");
+        tokio::time::advance(DEADLINE).await;
+        drop(probe);
         assert!(b.is_open());
     }
 
-    #[test]
-    fn zero_failures_means_no_breaker() {
+    #[tokio::test(start_paused = true)]
+    async fn a_probe_its_caller_abandons_lets_the_next_call_probe() {
+        let metrics = Metrics::new();
+        let b = Arc::new(Breaker::new(
+            1,
+            Duration::from_secs(10),
+            Some(metrics.circuit_gauge("a")),
+        ));
+        fail(&b);
+        tokio::time::advance(Duration::from_secs(10)).await;
+        drop(admit_until(&b, DEADLINE).expect("half-open"));
+        assert_eq!(gauge(&metrics, "a").as_deref(), Some("1"), "open again");
+        let probe = b
+            .admit(None)
+            .expect("the pause is over: the next call probes");
+        assert!(b.admit(None).is_none(), "one probe at a time");
+        probe.record(None);
+        assert_eq!(gauge(&metrics, "a").as_deref(), Some("0"));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn zero_failures_means_no_breaker() {
         let b = breaker(0, Duration::from_secs(1));
         for _ in 0..10 {
             fail(&b);
+            let ticket = admit_until(&b, DEADLINE).unwrap();
+            tokio::time::advance(DEADLINE).await;
+            drop(ticket);
         }
-        assert!(b.admit().is_some());
+        assert!(b.admit(None).is_some());
     }
 
     #[tokio::test]

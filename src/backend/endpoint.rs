@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use tokio::time::Instant;
 
 use super::breaker::{Breaker, Limiter};
 use super::client;
@@ -102,18 +103,21 @@ impl Endpoint {
 
     /// Runs one call through the circuit breaker and the concurrency limit,
     /// bounded by the backend's timeout, and logs a failure (with the
-    /// request id) at warn.
+    /// request id) at warn. `deadline` is when the caller drops the call
+    /// (`BackendCall::deadline`): dropped at or after it, unanswered, the
+    /// call counts as a failure for the breaker.
     pub(super) async fn run<T, F, Fut>(
         &self,
         method: &str,
         ctx: &CallContext,
+        deadline: Option<Instant>,
         attempt: F,
     ) -> Result<T, BackendError>
     where
         F: FnOnce(HeaderMap) -> Fut,
         Fut: Future<Output = Result<T, BackendError>>,
     {
-        let result = match self.breaker.admit() {
+        let result = match self.breaker.admit(deadline) {
             None => Err(BackendError::CircuitOpen),
             Some(ticket) => {
                 let headers = self.request_headers(ctx);

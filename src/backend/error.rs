@@ -38,6 +38,11 @@ pub enum BackendError {
     /// `params` names); nothing was sent.
     #[error("{0}")]
     InvalidParams(String),
+    /// The method name cannot be mapped to a request to this backend (a
+    /// json backend's URL path derived from it would not stay under the
+    /// backend's path); nothing was sent. The text says why, for logs.
+    #[error("method name not mappable: {0}")]
+    MethodNotFound(String),
 }
 
 impl BackendError {
@@ -53,7 +58,22 @@ impl BackendError {
             BackendError::CircuitOpen => "circuit open",
             BackendError::Transport(_) => "transport",
             BackendError::InvalidParams(_) => "invalid params",
+            BackendError::MethodNotFound(_) => "method not found",
         }
+    }
+
+    /// Whether the gateway tried to reach the service (a request was sent,
+    /// or a connection attempted). `false` for calls it refused itself
+    /// before anything was sent: an open circuit, params that do not fit
+    /// the route, a name that cannot be mapped. Metrics count only the
+    /// former as backend requests.
+    pub fn was_attempted(&self) -> bool {
+        !matches!(
+            self,
+            BackendError::CircuitOpen
+                | BackendError::InvalidParams(_)
+                | BackendError::MethodNotFound(_)
+        )
     }
 
     /// Whether the failure says the service is unwell (counts toward opening
@@ -68,7 +88,8 @@ impl BackendError {
             BackendError::Remote(_)
             | BackendError::Rejected(..)
             | BackendError::CircuitOpen
-            | BackendError::InvalidParams(_) => false,
+            | BackendError::InvalidParams(_)
+            | BackendError::MethodNotFound(_) => false,
         }
     }
 }

@@ -64,7 +64,7 @@ impl Backend for JsonRpcBackend {
                 bytes::Bytes::from(serde_json::to_vec(&request).expect("JSON values serialize"));
             let retries = ep.retries_for(call.idempotent);
             let (ep, body) = (&*ep, &body);
-            ep.run(&call.method, &ctx, |headers| async move {
+            ep.run(&call.method, &ctx, call.deadline, |headers| async move {
                 let build = || {
                     ep.http
                         .post(ep.url.clone())

@@ -33,6 +33,7 @@ mod xmlrpc;
 pub(crate) use build::build;
 pub use error::BackendError;
 pub(crate) use faults::{ErrorMap, ErrorRule};
+pub(crate) use json::unmappable_name;
 pub(crate) use mapping::{
     Body, Coerce, Mapping, PathTemplate, Query, RequestMap, ResultMap, Segment, Source,
 };

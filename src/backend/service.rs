@@ -28,6 +28,12 @@ pub struct BackendCall {
     pub idempotent: bool,
     /// The route's request and answer mapping (json backends).
     pub mapping: Option<Arc<Mapping>>,
+    /// When the dispatcher gives up on the call and drops its future (the
+    /// route's `timeout`, else `limits.call_timeout`); `None`: no deadline
+    /// but the backend's own timeout. A call dropped unanswered at or after
+    /// its deadline counts as a failure for the backend's circuit breaker;
+    /// one dropped before it (the client went away) does not.
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 /// What introspection calls to a backend resolve to.
@@ -105,6 +111,7 @@ mod tests {
             param_names: names.map(|n| n.iter().map(|s| (*s).to_owned()).collect()),
             idempotent: false,
             mapping: None,
+            deadline: None,
         }
     }
 

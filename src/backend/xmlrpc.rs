@@ -44,19 +44,21 @@ impl XmlRpcBackend {
         })
     }
 
-    /// Calls a method through the breaker and limits.
+    /// Calls a method through the breaker and limits; `deadline` is when
+    /// the caller gives up (see `BackendCall::deadline`).
     fn forward(
         &self,
         method: String,
         params: Vec<Value>,
         retries: u32,
+        deadline: Option<Instant>,
         ctx: CallContext,
     ) -> BoxFuture<'static, Result<Value, BackendError>> {
         let ep = self.endpoint.clone();
         let client = self.client.clone();
         async move {
             let (client, method, params) = (&client, &method, &params);
-            ep.run(method, &ctx, |headers| async move {
+            ep.run(method, &ctx, deadline, |headers| async move {
                 client
                     .call_with_retries(method, params, &headers, retries)
                     .await
@@ -82,7 +84,7 @@ impl Backend for XmlRpcBackend {
         ctx: CallContext,
     ) -> BoxFuture<'static, Result<Value, BackendError>> {
         let retries = self.endpoint.retries_for(call.idempotent);
-        self.forward(call.method, call.params, retries, ctx)
+        self.forward(call.method, call.params, retries, call.deadline, ctx)
     }
 
     fn list_methods(&self, ctx: CallContext) -> Introspected<Vec<String>> {
@@ -97,7 +99,7 @@ impl Backend for XmlRpcBackend {
         if let Some(names) = fresh {
             return Some(async move { Ok(names.as_ref().clone()) }.boxed());
         }
-        let call = self.forward("system.listMethods".to_owned(), Vec::new(), 0, ctx);
+        let call = self.forward("system.listMethods".to_owned(), Vec::new(), 0, None, ctx);
         Some(
             async move {
                 let names = match call.await? {
@@ -128,6 +130,7 @@ impl Backend for XmlRpcBackend {
             "system.methodHelp".to_owned(),
             vec![Value::String(method.to_owned())],
             0,
+            None,
             ctx,
         );
         Some(
@@ -149,6 +152,7 @@ impl Backend for XmlRpcBackend {
             "system.methodSignature".to_owned(),
             vec![Value::String(method.to_owned())],
             0,
+            None,
             ctx,
         ))
     }

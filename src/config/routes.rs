@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::error::ConfigError;
 use super::mapping;
 use super::raw::{Config, RouteConfig};
-use crate::backend::{Backend, Kind};
+use crate::backend::{self, Backend, Kind};
 use crate::dispatch::{Pattern, Rename, Route, RoutingTable, Target};
 use crate::metrics::Metrics;
 
@@ -138,6 +138,10 @@ fn build_route(
                 (None, true) => Rename::StripPrefix,
                 (None, false) => Rename::Full,
             };
+            let json = config.backends[name.as_str()].kind == Kind::Json;
+            if json && rc.path.is_none() {
+                check_json_name(&pattern, &rename).map_err(whole)?;
+            }
             Route {
                 pattern,
                 target: Target::Backend {
@@ -168,4 +172,67 @@ fn build_route(
     route.idempotent = rc.idempotent;
     route.auth = rc.auth;
     Ok(route)
+}
+
+/// A json route without `path` takes its URL path from the name the backend
+/// sees; the part of that name the route fixes (a `rename`, an exact name,
+/// a prefix up to its last dot) must map to path segments, or every call
+/// of the route would be refused (fault -32601).
+fn check_json_name(pattern: &Pattern, rename: &Rename) -> Result<(), String> {
+    let (key, fixed) = match (rename, pattern) {
+        (Rename::To(to), _) => ("rename", to.as_str()),
+        (Rename::Full, Pattern::Exact(name)) => ("method", name.as_str()),
+        (Rename::Full, Pattern::Prefix(prefix)) => match prefix.rsplit_once('.') {
+            Some((fixed, _)) => ("method", fixed),
+            None => return Ok(()),
+        },
+        _ => return Ok(()),
+    };
+    match backend::unmappable_name(fixed) {
+        Some(why) => Err(format!(
+            "{key} {fixed:?} cannot be a json URL path ({why}); set path"
+        )),
+        None => Ok(()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn table_error(route: &str) -> Option<String> {
+        let cfg = Config::from_toml(&format!(
+            "[backends.users]\nkind = \"json\"\nurl = \"http://127.0.0.1:9/api\"\n\n[[routes]]\nbackend = \"users\"\n{route}"
+        ))
+        .unwrap();
+        build_table(&cfg, &RoutingTable::new(), &Metrics::new())
+            .err()
+            .map(|e| e.to_string())
+    }
+
+    #[test]
+    fn json_names_fixed_by_a_route_must_map_to_a_path() {
+        for route in [
+            "method = \"users.get\"\nrename = \"../admin\"\n",
+            "method = \"users/../admin\"\n",
+            "method = \"a..b.*\"\n",
+            "method = \"users.*\"\nrename = \"x.%2e%2e\"\n",
+        ] {
+            let err = table_error(route).unwrap_or_else(|| panic!("accepted:\n{route}"));
+            assert!(err.starts_with("routes[0]"), "{err}");
+            assert!(err.contains("cannot be a json URL path"), "{err}");
+        }
+        for route in [
+            "method = \"users.get\"\n",
+            "method = \"users.*\"\n",
+            "method = \"users*\"\n",
+            "method = \"*\"\n",
+            "method = \"users.*\"\nstrip_prefix = true\n",
+            "method = \"users.get\"\nrename = \"people.get\"\n",
+            // A route's own path is config's to choose.
+            "method = \"users/../admin\"\npath = \"/admin\"\n",
+        ] {
+            assert_eq!(table_error(route), None, "{route}");
+        }
+    }
 }

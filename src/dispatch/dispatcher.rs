@@ -244,14 +244,15 @@ impl Dispatcher {
         let started =
             std::panic::catch_unwind(AssertUnwindSafe(|| match self.table.resolve(name) {
                 Resolved::Route(route) => {
-                    Some((self.start_route(route, name, params, ctx), route.timeout))
+                    let limit = route.timeout.or(self.options.call_timeout);
+                    Some(self.start_route(route, name, params, ctx, limit))
                 }
                 Resolved::Instance(instance) => instance
                     .dispatch(name, params, ctx.clone())
-                    .map(|f| (f, None)),
+                    .map(|f| (f, Deadline::After(self.options.call_timeout))),
                 Resolved::NotFound => None,
             }));
-        let (future, timeout) = match started {
+        let (future, deadline) = match started {
             Ok(Some(started)) => started,
             Ok(None) => return Err(CallError::NotFound(name.to_owned())),
             Err(_) => return Err(CallError::Internal("handler panicked".to_owned())),
@@ -263,8 +264,12 @@ impl Dispatcher {
         if let std::task::Poll::Ready(result) = futures_util::poll!(&mut guarded) {
             return result;
         }
-        match timeout.or(self.options.call_timeout) {
-            Some(limit) => tokio::time::timeout(limit, guarded)
+        let deadline = match deadline {
+            Deadline::At(at) => at,
+            Deadline::After(limit) => limit.map(|limit| tokio::time::Instant::now() + limit),
+        };
+        match deadline {
+            Some(deadline) => tokio::time::timeout_at(deadline, guarded)
                 .await
                 .unwrap_or_else(|_| Err(CallError::Timeout(name.to_owned()))),
             None => guarded.await,
@@ -283,15 +288,21 @@ impl Dispatcher {
         }
     }
 
+    /// Starts a routed call that the caller bounds by `limit`, and says
+    /// when it will be given up.
     fn start_route(
         &self,
         route: &Route,
         name: &str,
         params: Vec<Value>,
         ctx: &CallContext,
-    ) -> futures_util::future::BoxFuture<'static, CallResult> {
+        limit: Option<std::time::Duration>,
+    ) -> (
+        futures_util::future::BoxFuture<'static, CallResult>,
+        Deadline,
+    ) {
         match &route.target {
-            Target::Handler(handler) => handler.call(params, ctx.clone()),
+            Target::Handler(handler) => (handler.call(params, ctx.clone()), Deadline::After(limit)),
             Target::Backend {
                 backend,
                 path,
@@ -299,6 +310,10 @@ impl Dispatcher {
                 mapping,
                 ..
             } => {
+                // Fixed now and handed down, so that the backend's breaker
+                // can tell a call cancelled by this deadline (a failure)
+                // from one whose client went away.
+                let deadline = limit.map(|limit| tokio::time::Instant::now() + limit);
                 let call = BackendCall {
                     method: route.target_name(name).into_owned(),
                     params,
@@ -306,21 +321,23 @@ impl Dispatcher {
                     param_names: param_names.clone(),
                     idempotent: route.idempotent,
                     mapping: mapping.clone(),
+                    deadline,
                 };
                 let method = name.to_owned();
                 let mut timer = self
                     .metrics
                     .clone()
                     .map(|m| BackendTimer::start(m, backend.name()));
-                backend
+                let future = backend
                     .call(call, ctx.clone())
                     .map(move |r| {
                         if let Some(timer) = timer.take() {
-                            timer.finish(r.as_ref().err().map(BackendError::kind));
+                            timer.finish(r.as_ref().err());
                         }
                         r.map_err(|source| CallError::Backend { method, source })
                     })
-                    .boxed()
+                    .boxed();
+                (future, Deadline::At(deadline))
             }
         }
     }
@@ -408,8 +425,20 @@ pub struct MulticallSummary {
     pub names: Vec<String>,
 }
 
+/// When a started call is given up.
+enum Deadline {
+    /// At this instant (fixed when the call started; `None`: never).
+    At(Option<tokio::time::Instant>),
+    /// This long after its first poll, if it did not answer then (`None`:
+    /// never). Plain functions answer on the first poll and never read the
+    /// clock.
+    After(Option<std::time::Duration>),
+}
+
 /// Times one backend request for metrics. Dropped unfinished (the call's
-/// deadline passed, or the client went away), it counts as `cancelled`.
+/// deadline passed, or the client went away), it counts as `cancelled`. A
+/// call the backend refused before sending anything (circuit open...)
+/// counts only as an error of its kind, not as a request.
 struct BackendTimer {
     metrics: Metrics,
     backend: String,
@@ -427,10 +456,18 @@ impl BackendTimer {
         }
     }
 
-    fn finish(mut self, error: Option<&str>) {
+    fn finish(mut self, error: Option<&BackendError>) {
         self.finished = true;
-        self.metrics
-            .backend_call(&self.backend, error, self.started.elapsed());
+        match error {
+            Some(err) if !err.was_attempted() => {
+                self.metrics.backend_refused(&self.backend, err.kind());
+            }
+            _ => self.metrics.backend_call(
+                &self.backend,
+                error.map(BackendError::kind),
+                self.started.elapsed(),
+            ),
+        }
     }
 }
 

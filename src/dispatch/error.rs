@@ -58,9 +58,13 @@ impl CallError {
             CallError::Fault(_) => Origin::Handler,
             CallError::Backend { source, .. } => match source {
                 // The service answered on its own terms: a fault of its
-                // own, or params that do not fit the route (nothing sent).
+                // own. Params that do not fit the route, or a name that
+                // cannot be mapped to the service: the client's (nothing
+                // was sent).
                 BackendError::Remote(_) => Origin::Handler,
-                BackendError::InvalidParams(_) | BackendError::Rejected(..) => Origin::Client,
+                BackendError::InvalidParams(_)
+                | BackendError::Rejected(..)
+                | BackendError::MethodNotFound(_) => Origin::Client,
                 _ => Origin::Backend,
             },
             CallError::Timeout(_) | CallError::Internal(_) => Origin::Gateway,

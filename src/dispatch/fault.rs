@@ -70,6 +70,11 @@ fn backend_fault(method: &str, err: &BackendError) -> Fault {
         BackendError::Refused => TRANSPORT_REFUSED,
         BackendError::Transport(_) => TRANSPORT_ERROR,
         BackendError::InvalidParams(msg) => return Fault::new(INVALID_PARAMS, msg.clone()),
+        // The same fault as a name no route takes; why it cannot be mapped
+        // (it names the backend's URL path) stays in the log.
+        BackendError::MethodNotFound(_) => {
+            return call_fault(method, &CallError::NotFound(method.to_owned()));
+        }
     };
     let detail = match err {
         BackendError::Status(status, Some(msg)) | BackendError::Rejected(status, Some(msg)) => {

@@ -9,6 +9,8 @@ use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use xmlrpc_gateway::config::{self, Config};
@@ -208,3 +210,99 @@ def call(name, *args):
     except xc.Fault as f:
         print("FAULT", f.faultCode, f.faultString)
 "#;
+
+/// A plain HTTP/1.1 server on a loopback port that keeps the request
+/// target of every request it gets, in order, and answers each with 200
+/// and that target as a JSON string (so a json backend's call returns the
+/// path it reached). Stops accepting when dropped.
+pub struct Recorder {
+    pub addr: SocketAddr,
+    seen: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Recorder {
+    pub fn start() -> Recorder {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (log, stopped) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopped.load(Ordering::SeqCst) {
+                    break;
+                }
+                let Ok(stream) = stream else { break };
+                let log = log.clone();
+                std::thread::spawn(move || {
+                    let _ = answer_recorded(stream, &log);
+                });
+            }
+        });
+        Recorder { addr, seen, stop }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{}", self.addr, path)
+    }
+
+    /// The request targets received so far (path and query, as sent).
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        // Wakes the accept loop so it sees the flag.
+        let _ = std::net::TcpStream::connect(self.addr);
+    }
+}
+
+/// Serves the requests of one (keep-alive) connection until it closes.
+fn answer_recorded(stream: std::net::TcpStream, log: &Mutex<Vec<String>>) -> std::io::Result<()> {
+    use std::io::{Read, Write};
+    let mut writer = stream.try_clone()?;
+    let mut reader = BufReader::new(stream);
+    loop {
+        let mut request_line = String::new();
+        if reader.read_line(&mut request_line)? == 0 {
+            return Ok(());
+        }
+        let target = request_line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or_default()
+            .to_owned();
+        let mut length = 0usize;
+        loop {
+            let mut header = String::new();
+            if reader.read_line(&mut header)? == 0 {
+                return Ok(());
+            }
+            let header = header.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((name, value)) = header.split_once(':')
+                && name.eq_ignore_ascii_case("content-length")
+            {
+                length = value.trim().parse().unwrap_or(0);
+            }
+        }
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body)?;
+        // Recorded before answering: once the gateway has its answer, the
+        // request is in the log.
+        log.lock().unwrap().push(target.clone());
+        let answer = serde_json::to_string(&target).unwrap();
+        write!(
+            writer,
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{answer}",
+            answer.len()
+        )?;
+        writer.flush()?;
+    }
+}
