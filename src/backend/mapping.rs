@@ -315,8 +315,26 @@ fn bad(msg: String) -> BackendError {
     BackendError::InvalidParams(msg)
 }
 
+/// The longest value that goes in a path segment, a query value or a header:
+/// servers refuse longer URLs and headers, and a client could otherwise
+/// make the gateway send them.
+pub const MAX_VALUE_BYTES: usize = 4096;
+
 /// A value as one path segment, query value or header value.
 fn scalar_text(value: &Value, what: &dyn std::fmt::Display) -> Result<String, BackendError> {
+    let text = scalar_text_unbounded(value, what)?;
+    if text.len() > MAX_VALUE_BYTES {
+        return Err(bad(format!(
+            "{what}: longer than {MAX_VALUE_BYTES} bytes, too long for a URL or header"
+        )));
+    }
+    Ok(text)
+}
+
+fn scalar_text_unbounded(
+    value: &Value,
+    what: &dyn std::fmt::Display,
+) -> Result<String, BackendError> {
     Ok(match value {
         Value::String(s) => s.clone(),
         Value::Int(n) => n.to_string(),
@@ -661,6 +679,11 @@ mod tests {
                 "comment".into()
             ])
         );
+        let long = "x".repeat(MAX_VALUE_BYTES + 1);
+        assert!(matches!(
+            segments(Value::from(long.as_str())),
+            Err(BackendError::InvalidParams(_))
+        ));
         for bad_value in ["..", ".", ""] {
             assert!(matches!(
                 segments(Value::from(bad_value)),
