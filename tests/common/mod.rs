@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use tokio::sync::oneshot;
 use xmlrpc_gateway::config::{self, Config};
-use xmlrpc_gateway::{Metrics, Server, demo};
+use xmlrpc_gateway::{Metrics, RoutingTable, Server, demo};
 
 /// A running gateway; stops when dropped.
 pub struct Gateway {
@@ -43,9 +43,15 @@ impl Gateway {
     }
 
     pub fn from_config(cfg: Config) -> Gateway {
+        Gateway::from_config_with(cfg, &demo::handlers())
+    }
+
+    /// As [`Gateway::from_config`], with `handlers` as the named handlers
+    /// the config's routes may name (instead of the demo functions).
+    pub fn from_config_with(cfg: Config, handlers: &RoutingTable) -> Gateway {
         let settings = cfg.settings().expect("test config is valid");
         let metrics = Metrics::new();
-        let table = config::build_table(&cfg, &demo::handlers(), &metrics).expect("routes build");
+        let table = config::build_table(&cfg, handlers, &metrics).expect("routes build");
         let mut options = settings.server_options(metrics);
         options.http.log_requests = false;
         let (addr_tx, addr_rx) = std::sync::mpsc::channel();
@@ -301,6 +307,20 @@ pub fn python_file(name: &str, url: &str) -> String {
     python(&script, url)
 }
 
+/// What the binary logs when a SIGHUP reload is applied.
+pub const RELOADED: &str = "config reloaded; new calls use the new routing table";
+/// What the binary logs when a SIGHUP reload is refused.
+pub const RELOAD_REFUSED: &str = "config reload refused; keeping the running routing table";
+
+/// The outcome of a SIGHUP, as the binary logged it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reload {
+    /// The new config is in force.
+    Applied,
+    /// The new config was refused; the running one stays.
+    Refused,
+}
+
 /// The real binary, serving a config file on free loopback ports, with its
 /// log lines (stderr) collected. Killed when dropped, if still running.
 pub struct Binary {
@@ -389,6 +409,43 @@ impl Binary {
             .iter()
             .filter_map(|l| serde_json::from_str(l).ok())
             .collect()
+    }
+
+    /// How many log lines so far have exactly `message`.
+    pub fn count_logged(&self, message: &str) -> usize {
+        self.logs()
+            .iter()
+            .filter(|l| l["message"].as_str() == Some(message))
+            .count()
+    }
+
+    /// Sends SIGHUP and waits (10 s at most) for the reload it causes to be
+    /// logged: the outcome, applied or refused. Panics when neither comes,
+    /// as when SIGHUP is not handled.
+    #[track_caller]
+    pub fn reload(&self) -> Reload {
+        let count = || {
+            (
+                self.count_logged(RELOADED),
+                self.count_logged(RELOAD_REFUSED),
+            )
+        };
+        let (applied, refused) = count();
+        self.signal("HUP");
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            match count() {
+                (a, _) if a > applied => return Reload::Applied,
+                (_, r) if r > refused => return Reload::Refused,
+                _ => {}
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no reload logged within 10 s of SIGHUP; logs:\n{}",
+                self.logs.lock().unwrap().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// Sends a signal with `kill(1)`.
