@@ -460,14 +460,19 @@ fn tls_serves_python_and_sighup_swaps_the_certificate() {
     assert_eq!(python_https(&url, &cert_a), "5\n");
     assert_eq!(python_https(&url, &cert_b), "untrusted\n");
     // Plain HTTP on the TLS port gets no XML-RPC answer, and the server lives on.
-    let _ = std::net::TcpStream::connect(bin.addr).map(|mut s| {
+    {
         use std::io::{Read, Write};
-        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let mut s = std::net::TcpStream::connect(bin.addr)
+            .expect("the TLS port accepts a plain TCP connection");
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // The server may cut the connection before all is written or read:
+        // what matters is that no XML-RPC answer comes back.
         let _ = s.write_all(b"POST /RPC2 HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
         let mut buf = Vec::new();
         let _ = s.read_to_end(&mut buf);
-        assert!(!String::from_utf8_lossy(&buf).contains("methodResponse"));
-    });
+        let answer = String::from_utf8_lossy(&buf);
+        assert!(!answer.contains("methodResponse"), "{answer}");
+    }
 
     // Renew: new files in place, then SIGHUP.
     std::fs::copy(&cert_b, &cert).unwrap();
