@@ -432,7 +432,12 @@ fn multicall_fans_out_to_backends() {
     let (took, ok) = fan_out(64);
     eprintln!("fan-out: 50 calls x 100 ms, max_concurrency 64: {took:?}");
     assert_eq!(ok, "True");
-    assert!(took < Duration::from_secs(2), "took {took:?}");
+    // All at once this takes about 140 ms (README). Three at a time would
+    // take 17 rounds of 100 ms, 1.7 s, and five at a time 1 s: the bound
+    // fails both, with room for a loaded 2-core machine. (The exact timing,
+    // with paused time, is tests/dispatch.rs
+    // `multicall_runs_calls_concurrently_in_order`.)
+    assert!(took < Duration::from_millis(900), "took {took:?}");
 }
 
 #[test]
