@@ -7,6 +7,7 @@ RSS after. Exits non-zero when an expectation fails.
 """
 import gzip
 import os
+import resource
 import socket
 import sys
 import threading
@@ -19,7 +20,21 @@ PID = int(os.environ["PID"])
 u = urllib.parse.urlparse(URL)
 HOST, PORT, PATH = u.hostname, u.port, u.path
 HEADER_TIMEOUT = float(os.environ.get("HEADER_TIMEOUT", "2"))
+IDLE_CONNECTIONS = 10_000
 failures = []
+
+# The idle-connection flood holds 10,000 sockets open at once: raise the soft
+# open-file limit to the hard one, and say so plainly when even that is short.
+FILES_NEEDED = IDLE_CONNECTIONS + 256
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if hard != resource.RLIM_INFINITY and hard < FILES_NEEDED:
+    sys.exit(
+        f"hostile: the flood of {IDLE_CONNECTIONS} idle connections needs {FILES_NEEDED} open files, "
+        f"but the hard limit is {hard}: raise it (as root `ulimit -Hn {FILES_NEEDED}`, "
+        f"in docker `--ulimit nofile={FILES_NEEDED}`)"
+    )
+if soft != resource.RLIM_INFINITY and soft < hard:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def rss_mb():
@@ -209,7 +224,7 @@ attack("slow headers (slowloris) x50", lambda: slow_clients("headers"), lambda r
 attack("slow bodies x50", lambda: slow_clients("body"), lambda r: r[0] and r[1] < 2 and r[2] == 50)
 
 
-def idle_connections(n=10_000):
+def idle_connections(n=IDLE_CONNECTIONS):
     socks = []
     for _ in range(n):
         s = socket.socket()
