@@ -334,7 +334,9 @@ strip_prefix = true
         ]
     );
     // The service comes up; after open_for one probe is let through and
-    // closes the circuit.
+    // closes the circuit. The sleep is the behaviour under test: open_for
+    // (300 ms) passing is what lets the probe through, and the circuit
+    // shows nothing until a call comes.
     let _up = Service::demo_on(port, &[]);
     std::thread::sleep(Duration::from_millis(350));
     let out = python(
