@@ -386,12 +386,12 @@ fn cors_preflight_and_responses_for_allowed_origins_only() {
 }
 
 /// A self-signed certificate for 127.0.0.1 and localhost, made by openssl.
-fn self_signed(dir: &Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+fn self_signed(openssl: &Path, dir: &Path, name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
     let (cert, key) = (
         dir.join(format!("{name}.crt")),
         dir.join(format!("{name}.key")),
     );
-    let out = Command::new("openssl")
+    let out = Command::new(openssl)
         .args([
             "req",
             "-x509",
@@ -442,12 +442,12 @@ except ssl.SSLCertVerificationError:
 
 #[test]
 fn tls_serves_python_and_sighup_swaps_the_certificate() {
-    if !common::tool_available("openssl", "openssl") {
+    let Some(openssl) = common::tool("openssl", "openssl") else {
         return;
-    }
+    };
     let dir = TempDir::new();
-    let (cert_a, key_a) = self_signed(&dir.0, "first");
-    let (cert_b, key_b) = self_signed(&dir.0, "second");
+    let (cert_a, key_a) = self_signed(&openssl, &dir.0, "first");
+    let (cert_b, key_b) = self_signed(&openssl, &dir.0, "second");
     let (cert, key) = (dir.0.join("live.crt"), dir.0.join("live.key"));
     std::fs::copy(&cert_a, &cert).unwrap();
     std::fs::copy(&key_a, &key).unwrap();
