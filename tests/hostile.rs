@@ -11,8 +11,29 @@ use std::time::{Duration, Instant};
 
 const BIN: &str = env!("CARGO_BIN_EXE_xmlrpc-gateway");
 
+/// Open files the attacks need: 10,000 idle connections, and some room.
+const FILES_NEEDED: u64 = 10_000 + 256;
+
+/// Raises this process's soft open-file limit to its hard limit (the
+/// gateway and the attack script, started from here, inherit it); fails,
+/// saying how to fix it, when even the hard limit is too low.
+fn raise_open_file_limit() {
+    use rlimit::Resource;
+    let (_, hard) = Resource::NOFILE.get().expect("getrlimit(RLIMIT_NOFILE)");
+    assert!(
+        hard >= FILES_NEEDED,
+        "the hostile suite opens 10,000 connections and needs {FILES_NEEDED} open files, \
+         but the hard limit is {hard}: raise it (as root `ulimit -Hn {FILES_NEEDED}`, \
+         in docker `--ulimit nofile={FILES_NEEDED}`, in systemd `LimitNOFILE=`)"
+    );
+    Resource::NOFILE
+        .set(hard, hard)
+        .expect("raising the soft open-file limit to the hard limit");
+}
+
 #[test]
 fn hostile_clients_do_not_hurt_the_server_or_others() {
+    raise_open_file_limit();
     let dir = std::env::temp_dir().join(format!("xg-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("gateway.toml");

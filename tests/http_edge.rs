@@ -5,8 +5,9 @@ mod common;
 
 use std::io::Write;
 use std::net::TcpStream;
+use std::time::{Duration, Instant};
 
-use common::{Gateway, call_xml, gunzip, gzip, post, raw, read_response};
+use common::{Gateway, call_xml, gunzip, gzip, post, raw, read_response, sample_value, wait_until};
 
 fn add_call() -> String {
     call_xml("add", &["<int>2</int>", "<int>3</int>"])
@@ -309,10 +310,62 @@ fn carriage_returns_sent_as_references_survive_the_round_trip() {
     );
 }
 
+/// Requests being answered now (`xmlrpc_gateway_http_requests_in_flight`;
+/// a scrape of /metrics is not one of them).
+fn in_flight(gw: &Gateway) -> f64 {
+    sample_value(&gw.metrics(), "xmlrpc_gateway_http_requests_in_flight")
+}
+
 #[test]
-fn large_requests_beyond_the_inflight_budget_wait_their_turn() {
+fn a_request_waits_until_another_releases_the_inflight_budget() {
+    // A budget of 100 KB. The first request declares 60 KB and sends all
+    // but the end of its body: it holds 60 KB while it reads. A second one
+    // of 60 KB does not fit, and must wait until the first is answered.
+    let gw = Gateway::start("[limits]\nmax_inflight_body_bytes = 100000\n");
+    let request = post("/RPC2", &[], echo_of(60_000).as_bytes());
+    let (head_and_most, rest) = request.split_at(request.len() - 1000);
+    let mut first = TcpStream::connect(gw.addr).unwrap();
+    first.write_all(head_and_most).unwrap();
+    // The first is being answered: it took its budget before reading.
+    wait_until(Duration::from_secs(10), || in_flight(&gw) >= 1.0);
+    let addr = gw.addr;
+    let second = {
+        let request = request.clone();
+        std::thread::spawn(move || {
+            let resp = raw(addr, &request);
+            (resp.status, Instant::now())
+        })
+    };
+    wait_until(Duration::from_secs(10), || {
+        in_flight(&gw) >= 2.0 || second.is_finished()
+    });
+    // The second is in the server. This pause is the behaviour under test:
+    // the second must not be answered while the first holds its budget,
+    // and without the budget it would be (an echo takes milliseconds).
+    std::thread::sleep(Duration::from_millis(300));
+    let released = Instant::now();
+    first.write_all(rest).unwrap();
+    first
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let resp = read_response(&mut first);
+    assert_eq!(resp.status, 200);
+    assert!(resp.body.len() > 60_000);
+    let (status, answered) = second.join().unwrap();
+    assert_eq!(status, 200);
+    assert!(
+        answered > released,
+        "the second request was answered {:?} before the first released its budget",
+        released.duration_since(answered)
+    );
+}
+
+#[test]
+fn large_requests_beyond_the_inflight_budget_are_all_answered() {
     // A budget of 100 KB: 60 KB bodies run one at a time; chunked ones (no
-    // length) grow their reservation while reading. All must be answered.
+    // length) grow their reservation while reading, releasing what they
+    // hold first. None may deadlock: all must be answered. (That they wait
+    // is a_request_waits_until_another_releases_the_inflight_budget.)
     let gw = Gateway::start("[limits]\nmax_inflight_body_bytes = 100000\n");
     let addr = gw.addr;
     let threads: Vec<_> = (0..12)

@@ -6,6 +6,7 @@ mod common;
 
 use std::io::Write;
 use std::net::{SocketAddr, TcpListener};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -34,13 +35,13 @@ fn make_traffic(addr: SocketAddr) {
 
 #[test]
 fn promtool_accepts_the_scraped_metrics() {
-    if !common::tool_available("promtool", "prometheus") {
+    let Some(promtool) = common::tool("promtool", "prometheus") else {
         return;
-    }
+    };
     let gw = Gateway::start("");
     make_traffic(gw.addr);
     let text = gw.metrics();
-    let mut child = Command::new("promtool")
+    let mut child = Command::new(promtool)
         .args(["check", "metrics"])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
@@ -70,7 +71,7 @@ struct PrometheusServer {
 }
 
 impl PrometheusServer {
-    fn start(target: SocketAddr) -> PrometheusServer {
+    fn start(prometheus: &Path, target: SocketAddr) -> PrometheusServer {
         let dir = TempDir::new();
         let config = dir.0.join("prometheus.yml");
         std::fs::write(
@@ -87,7 +88,7 @@ impl PrometheusServer {
             .local_addr()
             .unwrap();
         let log = std::fs::File::create(dir.0.join("prometheus.log")).unwrap();
-        let child = Command::new("prometheus")
+        let child = Command::new(prometheus)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
                 "--storage.tsdb.path={}",
@@ -144,11 +145,11 @@ impl Drop for PrometheusServer {
 
 #[test]
 fn a_prometheus_server_scrapes_the_gateway() {
-    if !common::tool_available("prometheus", "prometheus") {
+    let Some(prometheus) = common::tool("prometheus", "prometheus") else {
         return;
-    }
+    };
     let gw = Gateway::start("");
-    let prom = PrometheusServer::start(gw.addr);
+    let prom = PrometheusServer::start(&prometheus, gw.addr);
     make_traffic(gw.addr);
     let query = r#"sum(xmlrpc_gateway_calls_total{method="add",outcome="ok"})"#;
     let deadline = Instant::now() + Duration::from_secs(30);

@@ -11,24 +11,13 @@ mod common;
 use std::time::{Duration, Instant};
 
 use backends_support::Service;
-use common::{Binary, call_xml, post, raw, rpc, wait_until};
+use common::{Binary, Reload, call_xml, post, raw, rpc};
 
 /// Rewrites the binary's config and waits for the reload to be applied.
+#[track_caller]
 fn reload(bin: &Binary, toml: &str) {
-    let applied = |bin: &Binary| {
-        bin.logs()
-            .iter()
-            .filter(|l| {
-                l["message"]
-                    .as_str()
-                    .is_some_and(|m| m.starts_with("config reloaded"))
-            })
-            .count()
-    };
-    let before = applied(bin);
     std::fs::write(bin.config_path(), toml).unwrap();
-    bin.signal("HUP");
-    wait_until(Duration::from_secs(10), || applied(bin) > before);
+    assert_eq!(bin.reload(), Reload::Applied);
 }
 
 fn multicall(addr: std::net::SocketAddr, entries: &[(&str, &str)]) -> String {

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use xmlrpc_gateway::config::{self, Config};
-use xmlrpc_gateway::{Dispatcher, demo};
+use xmlrpc_gateway::{Dispatcher, RoutingTable, demo};
 
 /// A loopback port nobody listens on (right now).
 pub fn free_port() -> u16 {
@@ -160,10 +160,15 @@ pub fn load_config(toml: &str, env: &HashMap<String, String>) -> Config {
 
 /// A dispatcher built from `toml`, as a reload would.
 pub fn dispatcher(toml: &str) -> Dispatcher {
+    dispatcher_with(toml, &demo::handlers())
+}
+
+/// A dispatcher built from `toml` with `handlers` as the named handlers.
+pub fn dispatcher_with(toml: &str, handlers: &RoutingTable) -> Dispatcher {
     let cfg = load_config(toml, &HashMap::new());
     let settings = cfg.settings().expect("test config is valid");
-    let table = config::build_table(&cfg, &demo::handlers(), &xmlrpc_gateway::Metrics::new())
-        .expect("routes build");
+    let table =
+        config::build_table(&cfg, handlers, &xmlrpc_gateway::Metrics::new()).expect("routes build");
     Dispatcher::new(table, settings.dispatch)
 }
 
@@ -181,6 +186,14 @@ impl TestGateway {
     /// A gateway on `toml` layered over the embedded default.
     pub fn start_env(toml: &str, env: &HashMap<String, String>) -> TestGateway {
         TestGateway(crate::common::Gateway::from_config(load_config(toml, env)))
+    }
+
+    /// A gateway on `toml` whose routes name handlers of `handlers`.
+    pub fn start_with(toml: &str, handlers: &RoutingTable) -> TestGateway {
+        TestGateway(crate::common::Gateway::from_config_with(
+            load_config(toml, &HashMap::new()),
+            handlers,
+        ))
     }
 
     pub fn url(&self) -> String {

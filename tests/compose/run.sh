@@ -3,30 +3,23 @@
 # no registry needed), starts docker-compose.yml under a project name of its
 # own with the gateway on a free 127.0.0.1 port and its config in a temp dir,
 # waits for health, runs tests/compose/test_stack.py, and always tears the
-# stack down. Without docker it skips, except under CI=true where it fails.
+# stack down. Without docker it skips, except under CI=true where it fails
+# (the rule of scripts/need.sh).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-if ! docker info >/dev/null 2>&1; then
-  if [ "${CI:-}" = true ]; then
-    echo "tests/compose: docker is not available, and CI=true: failing" >&2
-    exit 1
-  fi
-  echo "tests/compose: SKIPPED: docker is not available"
-  exit 0
-fi
+# shellcheck source=scripts/need.sh
+. scripts/need.sh
+# Without docker (or its daemon) or compose, the suite is skipped, except
+# under CI=true where it fails (scripts/need.sh).
+need docker docker.io docker info || exit 0
+compose_bin=()
 if docker compose version >/dev/null 2>&1; then
   compose_bin=(docker compose)
 elif command -v docker-compose >/dev/null; then
   compose_bin=(docker-compose)
-else
-  if [ "${CI:-}" = true ]; then
-    echo "tests/compose: neither 'docker compose' nor docker-compose, and CI=true: failing" >&2
-    exit 1
-  fi
-  echo "tests/compose: SKIPPED: neither 'docker compose' nor docker-compose"
-  exit 0
 fi
+need "docker compose" docker-compose test ${#compose_bin[@]} -gt 0 || exit 0
 
 project=xmlrpcgw-test-$$
 config_dir=$(mktemp -d)

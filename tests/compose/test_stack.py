@@ -55,6 +55,19 @@ def inspect(service, fmt):
     ).stdout.strip()
 
 
+def metrics_text():
+    with urllib.request.urlopen(BASE + "/metrics", timeout=5) as response:
+        return response.read().decode()
+
+
+def metric(series):
+    """The value of one sample (a name and its labels as rendered); 0 when absent."""
+    for line in metrics_text().splitlines():
+        if line.startswith(series + " "):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
 def eventually(what, check, timeout=60.0):
     """Polls `check` until it returns a true value; fails after `timeout`."""
     deadline = time.monotonic() + timeout
@@ -97,6 +110,8 @@ class Load:
             with self.lock:
                 self.records.append((started, time.monotonic(), outcome))
             if isinstance(outcome, Exception):
+                # Pacing, not a wait: a refused call fails at once, and the
+                # load would spin through max_calls.
                 time.sleep(0.02)
         client("close")()
 
@@ -192,12 +207,23 @@ class Stack(unittest.TestCase):
                     out.append((name, fault))
             return out
 
+        kinds = ("refused", "circuit open")
+
+        def outage_seen():
+            # Calls made while users is down, and the alert rules' inputs:
+            # refusals, then the open circuit.
+            text = metrics_text()
+            return [r for r in load.snapshot() if r[0] > stopped_at + 0.5] and all(
+                f'xmlrpc_gateway_backend_errors_total{{backend="users",kind="{kind}"}}' in text
+                for kind in kinds
+            )
+
         with Load(split, threads=3) as load:
-            time.sleep(1.0)
+            eventually("calls before the outage", lambda: len(load.snapshot()) >= 10, 30)
             before = len(load.snapshot())
             compose("stop", "-t", "5", "users")
             stopped_at = time.monotonic()
-            time.sleep(3.0)
+            eventually("the outage seen in calls and metrics", outage_seen, 30)
             # While users is down: its calls fault with transport codes, the
             # others go on, the gateway stays up.
             during = [r for r in load.snapshot() if r[0] > stopped_at + 0.5]
@@ -212,9 +238,8 @@ class Stack(unittest.TestCase):
             self.assertEqual(inspect("gateway", "{{.State.Running}}"), "true")
             self.assertEqual(once(lambda s: s.add(1, 1)), 2)
             # The alert rules' inputs see it: refusals, then the open circuit.
-            with urllib.request.urlopen(BASE + "/metrics", timeout=5) as response:
-                metrics = response.read().decode()
-            for kind in ("refused", "circuit open"):
+            metrics = metrics_text()
+            for kind in kinds:
                 self.assertIn(
                     f'xmlrpc_gateway_backend_errors_total{{backend="users",kind="{kind}"}}', metrics
                 )
@@ -252,13 +277,19 @@ class Stack(unittest.TestCase):
         # Slow calls (500 ms each) from several connections; SIGTERM lands
         # while some are in flight. Every call started before the signal was
         # sent must complete; later ones may be refused (the listener closed).
+        in_flight_now = lambda: metric("xmlrpc_gateway_http_requests_in_flight")  # noqa: E731
         with Load(lambda c: c.demo.sleep(500), threads=6, max_calls=200) as load:
-            time.sleep(1.2)
+            eventually("every load thread has a call in flight", lambda: in_flight_now() >= 6, 30)
             signalled = time.monotonic()
             subprocess.run(["docker", "stop", "-t", "40", container("gateway")], check=True,
                            capture_output=True)
             stopped = time.monotonic()
-            time.sleep(0.3)
+            # Once stopped, new calls are refused (recorded as exceptions).
+            eventually(
+                "a call after the stop is refused",
+                lambda: any(r[0] > stopped and isinstance(r[2], Exception) for r in load.snapshot()),
+                10,
+            )
         records = load.snapshot()
         before = [r for r in records if r[0] < signalled]
         in_flight = [r for r in before if r[1] > signalled]

@@ -7,6 +7,8 @@ RSS after. Exits non-zero when an expectation fails.
 """
 import gzip
 import os
+import resource
+import select
 import socket
 import sys
 import threading
@@ -19,7 +21,21 @@ PID = int(os.environ["PID"])
 u = urllib.parse.urlparse(URL)
 HOST, PORT, PATH = u.hostname, u.port, u.path
 HEADER_TIMEOUT = float(os.environ.get("HEADER_TIMEOUT", "2"))
+IDLE_CONNECTIONS = 10_000
 failures = []
+
+# The idle-connection flood holds 10,000 sockets open at once: raise the soft
+# open-file limit to the hard one, and say so plainly when even that is short.
+FILES_NEEDED = IDLE_CONNECTIONS + 256
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+if hard != resource.RLIM_INFINITY and hard < FILES_NEEDED:
+    sys.exit(
+        f"hostile: the flood of {IDLE_CONNECTIONS} idle connections needs {FILES_NEEDED} open files, "
+        f"but the hard limit is {hard}: raise it (as root `ulimit -Hn {FILES_NEEDED}`, "
+        f"in docker `--ulimit nofile={FILES_NEEDED}`)"
+    )
+if soft != resource.RLIM_INFINITY and soft < hard:
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 def rss_mb():
@@ -28,6 +44,21 @@ def rss_mb():
             if line.startswith("VmRSS:"):
                 return int(line.split()[1]) / 1024
     return 0.0
+
+
+def open_files():
+    """Files the server holds open now (its listener, its client sockets)."""
+    return len(os.listdir(f"/proc/{PID}/fd"))
+
+
+def wait_until(cond, timeout):
+    """Polls `cond` until it holds (True), or `timeout` seconds pass (False)."""
+    deadline = time.time() + timeout
+    while not cond():
+        if time.time() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
 
 
 def request(body, headers=(), timeout=30, raw=None):
@@ -85,6 +116,7 @@ def expect(name, cond, detail):
 
 
 baseline = rss_mb()
+baseline_files = open_files()
 
 
 def attack(name, run, expect_fn, max_probe_s=2.0):
@@ -209,7 +241,7 @@ attack("slow headers (slowloris) x50", lambda: slow_clients("headers"), lambda r
 attack("slow bodies x50", lambda: slow_clients("body"), lambda r: r[0] and r[1] < 2 and r[2] == 50)
 
 
-def idle_connections(n=10_000):
+def idle_connections(n=IDLE_CONNECTIONS):
     socks = []
     for _ in range(n):
         s = socket.socket()
@@ -219,7 +251,18 @@ def idle_connections(n=10_000):
         except BlockingIOError:
             pass
         socks.append(s)
-    time.sleep(0.5)
+    # Wait until every connection is established (writable), not a fixed time.
+    poller = select.poll()
+    for s in socks:
+        poller.register(s, select.POLLOUT)
+    pending = len(socks)
+    deadline = time.time() + 30
+    while pending and time.time() < deadline:
+        for fd, _ in poller.poll(100):
+            poller.unregister(fd)
+            pending -= 1
+    if pending:
+        failures.append(f"10,000 idle connections: {pending} never connected")
     peak = rss_mb()
     served, probe_s = probe()
     for s in socks:
@@ -251,12 +294,20 @@ def ninety_thousand_multicall():
 
 attack("multicall under the body limit", ninety_thousand_multicall, lambda r: r[0] == 200 and b"<int>-3260" in r[1])
 
-time.sleep(HEADER_TIMEOUT + 1)
-# Memory is judged as a live server's: after a little normal traffic, which
-# is when the allocator hands freed pages back to the OS.
+# Every attacker's connection is gone from the server (closed by us, or by
+# its header and body timeouts): its open files are back to the baseline (a
+# few files of slack for what a runtime opens lazily; the flood was 10,000).
+closed = wait_until(lambda: open_files() <= baseline_files + 4, HEADER_TIMEOUT * 3 + 10)
+expect("connections closed", closed, f"{open_files()} open files, {baseline_files} before the attacks")
+# Memory is judged as a live server's: under a little normal traffic, which
+# is when the allocator hands freed pages back to the OS (a short while
+# after the frees). Probe until it has, for 10 s at most.
+deadline = time.time() + 10
 for _ in range(200):
     probe()
-time.sleep(0.5)
+while rss_mb() >= baseline + 48 and time.time() < deadline:
+    probe()
+    time.sleep(0.01)  # pacing of the traffic, not a wait: the loop's condition is RSS
 final = rss_mb()
 print(f"rss baseline {baseline:.1f} MB, after all attacks {final:.1f} MB")
 expect("memory", final < baseline + 48, f"RSS grew from {baseline:.1f} MB to {final:.1f} MB")
