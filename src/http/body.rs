@@ -10,17 +10,26 @@ use std::time::Duration;
 use bytes::{Bytes, BytesMut};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use super::status::HttpError;
 
 /// What a body of unknown length (chunked) reserves before its first byte.
 const UNKNOWN_LENGTH_RESERVE: usize = 64 << 10;
 
+/// Reservations up to this size are taken in one piece. Larger ones wait
+/// for their turn one at a time, then gather their bytes in pieces of this
+/// size, so a small request waits behind one piece, not behind every large
+/// request queued before it.
+const PIECE: usize = 64 << 10;
+
 /// Bytes of request bodies being read or processed at once.
 #[derive(Clone, Debug)]
 pub struct BodyBudget {
     bytes: Arc<Semaphore>,
+    /// Taken by the one large reservation gathering its pieces; the other
+    /// large ones wait for it here, holding no budget.
+    large_turn: Arc<Mutex<()>>,
     capacity: usize,
 }
 
@@ -29,24 +38,41 @@ impl BodyBudget {
         let capacity = capacity.clamp(1, Semaphore::MAX_PERMITS.min(u32::MAX as usize));
         BodyBudget {
             bytes: Arc::new(Semaphore::new(capacity)),
+            large_turn: Arc::new(Mutex::new(())),
             capacity,
         }
     }
 
     /// Waits for `bytes` of budget (a request larger than the whole budget
-    /// waits for all of it, and then runs alone).
+    /// waits for all of it, and then runs alone). Only the one large
+    /// reservation whose turn it is holds part of its amount while it
+    /// waits, so reservations cannot deadlock each other.
     pub async fn reserve(&self, bytes: usize) -> Reservation {
         let amount = bytes.clamp(1, self.capacity);
-        let permit = self
-            .bytes
-            .clone()
-            .acquire_many_owned(amount as u32)
-            .await
-            .expect("the budget semaphore is never closed");
+        if amount <= PIECE {
+            return Reservation {
+                permit: self.acquire(amount).await,
+                bytes: amount,
+            };
+        }
+        let _turn = self.large_turn.lock().await;
+        let mut permit = self.acquire(PIECE).await;
+        while permit.num_permits() < amount {
+            let piece = (amount - permit.num_permits()).min(PIECE);
+            permit.merge(self.acquire(piece).await);
+        }
         Reservation {
             permit,
             bytes: amount,
         }
+    }
+
+    async fn acquire(&self, bytes: usize) -> OwnedSemaphorePermit {
+        self.bytes
+            .clone()
+            .acquire_many_owned(bytes as u32)
+            .await
+            .expect("the budget semaphore is never closed")
     }
 }
 
@@ -63,8 +89,10 @@ impl Reservation {
     }
 
     /// Grows the reservation to `bytes`. Releases what it holds first and
-    /// then asks for the whole amount: no request waits while holding
-    /// budget, so requests cannot deadlock each other.
+    /// then asks for the whole amount (see [`BodyBudget::reserve`]): a
+    /// request never waits for more while holding budget, so requests
+    /// cannot deadlock each other. What it had read stays in memory
+    /// meanwhile, outside the budget.
     pub async fn grow(self, budget: &BodyBudget, bytes: usize) -> Reservation {
         if bytes <= self.bytes {
             return self;
@@ -156,6 +184,38 @@ mod tests {
     async fn oversized_requests_take_the_whole_budget() {
         let budget = BodyBudget::new(100);
         assert_eq!(budget.reserve(1000).await.bytes(), 100);
+    }
+
+    #[tokio::test]
+    async fn small_requests_wait_behind_one_piece_not_behind_queued_large_ones() {
+        let budget = BodyBudget::new(4 * PIECE);
+        let all = budget.reserve(4 * PIECE).await;
+        let spawn_reserve = |bytes: usize| {
+            let budget = budget.clone();
+            tokio::spawn(async move { budget.reserve(bytes).await })
+        };
+        let large_b = spawn_reserve(4 * PIECE);
+        tokio::task::yield_now().await;
+        let large_c = spawn_reserve(4 * PIECE);
+        tokio::task::yield_now().await;
+        let small = spawn_reserve(100);
+        tokio::task::yield_now().await;
+        drop(all);
+        // The small one is served as soon as the first piece is; the large
+        // ones are still waiting, in order.
+        let small = tokio::time::timeout(Duration::from_secs(5), small)
+            .await
+            .expect("the small reservation is not stuck behind the large ones")
+            .unwrap();
+        assert_eq!(small.bytes(), 100);
+        assert!(!large_b.is_finished() && !large_c.is_finished());
+        drop(small);
+        let b = large_b.await.unwrap();
+        assert_eq!(b.bytes(), 4 * PIECE);
+        tokio::task::yield_now().await;
+        assert!(!large_c.is_finished());
+        drop(b);
+        assert_eq!(large_c.await.unwrap().bytes(), 4 * PIECE);
     }
 
     #[tokio::test]
