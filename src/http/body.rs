@@ -1,8 +1,9 @@
 //! Request bodies: read into one buffer, bounded in size and time, and
 //! admitted against a process-wide budget of body bytes in flight, so that
 //! many large requests at once wait (their bytes stay in the kernel's socket
-//! buffers) instead of growing memory without bound. A request holds its
-//! share until its answer has been written out.
+//! buffers) instead of growing memory without bound. A gzipped body's
+//! inflated bytes are taken from the same budget before they exist. A
+//! request holds its share until its answer has been written out.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,6 +14,7 @@ use hyper::body::Incoming;
 use tokio::sync::{Mutex, OwnedSemaphorePermit, Semaphore};
 
 use super::status::HttpError;
+use crate::gzip::{self, GunzipError};
 
 /// What a body of unknown length (chunked) reserves before its first byte.
 const UNKNOWN_LENGTH_RESERVE: usize = 64 << 10;
@@ -160,6 +162,33 @@ pub(super) async fn read(
     }
 }
 
+/// Inflates a gzipped body (at most `limit` bytes) with its output inside
+/// the budget: `reservation` grows to the raw bytes plus what the body
+/// inflates to *before* it is inflated, so waiting requests hold only
+/// their raw bytes. What the body inflates to is the size its gzip trailer
+/// states (capped at `limit`); when it inflates to more than it stated (a
+/// lie, or several gzip members), the output so far is dropped, `limit` is
+/// reserved, and it is inflated again.
+pub(super) async fn gunzip(
+    raw: Bytes,
+    limit: usize,
+    budget: &BodyBudget,
+    reservation: Reservation,
+) -> Result<(Bytes, Reservation), HttpError> {
+    let stated = gzip::stated_size(&raw).map_or(limit, |size| size.min(limit));
+    // The output buffer holds one byte more than it may keep (see gunzip_exact).
+    let needed = |output: usize| raw.len().saturating_add(output).saturating_add(1);
+    let reservation = reservation.grow(budget, needed(stated)).await;
+    match gzip::gunzip_exact(&raw, stated) {
+        Ok(xml) => return Ok((Bytes::from(xml), reservation)),
+        Err(GunzipError::TooLarge) if stated < limit => {}
+        Err(err) => return Err(err.into()),
+    }
+    let reservation = reservation.grow(budget, needed(limit)).await;
+    let xml = gzip::gunzip_exact(&raw, limit)?;
+    Ok((Bytes::from(xml), reservation))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,6 +245,57 @@ mod tests {
         assert!(!large_c.is_finished());
         drop(b);
         assert_eq!(large_c.await.unwrap().bytes(), 4 * PIECE);
+    }
+
+    #[tokio::test]
+    async fn a_gzip_body_reserves_what_it_inflates_to_before_inflating() {
+        let budget = BodyBudget::new(1 << 20);
+        let xml = vec![b'a'; 600 << 10];
+        let raw = Bytes::from(gzip::gzip(&xml));
+        let others = budget.reserve(600 << 10).await;
+        let inflating = tokio::spawn({
+            let (budget, raw) = (budget.clone(), raw.clone());
+            async move {
+                let reservation = budget.reserve(raw.len()).await;
+                gunzip(raw, 1 << 20, &budget, reservation).await
+            }
+        });
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!inflating.is_finished(), "it waits for the inflated size");
+        drop(others);
+        let (out, reservation) = inflating.await.unwrap().unwrap();
+        assert_eq!(out.as_ref(), &xml[..]);
+        assert_eq!(reservation.bytes(), raw.len() + xml.len() + 1);
+    }
+
+    #[tokio::test]
+    async fn gzip_bodies_keep_their_limit_and_statuses() {
+        let budget = BodyBudget::new(1 << 20);
+        let inflate = |raw: Vec<u8>, limit: usize| {
+            let budget = budget.clone();
+            async move {
+                let reservation = budget.reserve(raw.len()).await;
+                gunzip(Bytes::from(raw), limit, &budget, reservation)
+                    .await
+                    .map(|(out, reservation)| (out, reservation.bytes()))
+            }
+        };
+        // Two members: the trailer states the last one only; the body is
+        // inflated again with the limit reserved.
+        let two = [gzip::gzip(b"first "), gzip::gzip(b"second")].concat();
+        let raw_len = two.len();
+        let (out, reserved) = inflate(two, 100).await.unwrap();
+        assert_eq!(out.as_ref(), b"first second");
+        assert_eq!(reserved, raw_len + 100 + 1);
+        let bomb = gzip::gzip(&vec![0u8; 4 << 20]);
+        assert_eq!(
+            inflate(bomb, 1 << 20).await.unwrap_err(),
+            HttpError::BodyTooLarge
+        );
+        let corrupt = b"not gzip at all, but long enough".to_vec();
+        assert_eq!(inflate(corrupt, 100).await.unwrap_err(), HttpError::BadGzip);
     }
 
     #[tokio::test]

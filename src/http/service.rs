@@ -144,7 +144,7 @@ async fn serve_rpc(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     rpc::check_declared_length(declared, app.options.max_body_bytes)?;
-    let (raw, mut reservation) = body::read(
+    let (raw, reservation) = body::read(
         req.into_body(),
         declared,
         app.options.max_body_bytes,
@@ -153,10 +153,12 @@ async fn serve_rpc(
     )
     .await?;
     let request_bytes = raw.len();
-    let xml = rpc::decoded_body(&raw, codings.gzipped, app.options.max_decoded_bytes)?;
-    if codings.gzipped {
-        reservation = reservation.grow(&app.body_budget, xml.len()).await;
-    }
+    let (xml, reservation) = if codings.gzipped {
+        let limit = app.options.max_decoded_bytes;
+        body::gunzip(raw, limit, &app.body_budget, reservation).await?
+    } else {
+        (raw, reservation)
+    };
     let mut outcome = app.gateway.handle(&xml, &ctx).await;
     drop(xml);
     let (response, response_gzip) = rpc::answer(app, &mut outcome, codings.wants_gzip)?;
