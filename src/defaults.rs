@@ -52,6 +52,10 @@ pub(crate) const HEADER_READ_TIMEOUT: Duration = Duration::from_secs(10);
 pub(crate) const BODY_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// `limits.call_timeout`.
 pub(crate) const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// `limits.shutdown_delay`: none, in the binary and the library alike (a
+/// deployment behind a load balancer sets its own; the compose file and
+/// the Kubernetes base set 5s).
+pub(crate) const SHUTDOWN_DELAY: Duration = Duration::ZERO;
 /// `limits.drain_timeout`.
 pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 

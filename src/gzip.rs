@@ -22,7 +22,19 @@ pub enum GunzipError {
 /// Inflates `data`, reading at most `limit` bytes of output: memory stays
 /// bounded whatever the input claims.
 pub fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
-    let mut out = Vec::with_capacity(data.len().saturating_mul(4).min(limit));
+    gunzip_into(data, limit, data.len().saturating_mul(4).min(limit))
+}
+
+/// As [`gunzip`], into a buffer allocated once for `limit` bytes (and the
+/// one more that tells a body over the limit): the output never takes more
+/// memory than that, as it could while a buffer grows by doubling. For a
+/// caller that has set `limit` bytes aside already.
+pub fn gunzip_exact(data: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
+    gunzip_into(data, limit, limit.saturating_add(1))
+}
+
+fn gunzip_into(data: &[u8], limit: usize, capacity: usize) -> Result<Vec<u8>, GunzipError> {
+    let mut out = Vec::with_capacity(capacity);
     let mut decoder = MultiGzDecoder::new(data).take(limit as u64 + 1);
     decoder
         .read_to_end(&mut out)
@@ -31,6 +43,21 @@ pub fn gunzip(data: &[u8], limit: usize) -> Result<Vec<u8>, GunzipError> {
         return Err(GunzipError::TooLarge);
     }
     Ok(out)
+}
+
+/// The size `data` says it inflates to: the ISIZE field of the gzip trailer
+/// (its last member's size modulo 4 GiB). The sender wrote it: a hint for
+/// what to set aside, never a bound (a stream of several members, or a lie,
+/// inflates to more). `None` when `data` is too short to be gzip.
+pub fn stated_size(data: &[u8]) -> Option<usize> {
+    // A gzip member is at least a 10-byte header, an empty deflate block and
+    // an 8-byte trailer.
+    const SMALLEST_MEMBER: usize = 20;
+    if data.len() < SMALLEST_MEMBER {
+        return None;
+    }
+    let trailer: [u8; 4] = data[data.len() - 4..].try_into().ok()?;
+    usize::try_from(u32::from_le_bytes(trailer)).ok()
 }
 
 /// Compresses a response body (fast level: the gain is in bytes on the
@@ -162,6 +189,26 @@ mod tests {
             Err(GunzipError::Corrupt)
         );
         assert_eq!(gunzip(b"not gzip", 100), Err(GunzipError::Corrupt));
+    }
+
+    #[test]
+    fn the_trailer_states_the_size_and_exact_gunzip_keeps_to_it() {
+        let data = b"abc".repeat(10_000);
+        let packed = gzip(&data);
+        assert_eq!(stated_size(&packed), Some(data.len()));
+        let out = gunzip_exact(&packed, data.len()).unwrap();
+        assert_eq!(out, data);
+        assert_eq!(out.capacity(), data.len() + 1, "allocated once");
+        assert_eq!(
+            gunzip_exact(&packed, data.len() - 1),
+            Err(GunzipError::TooLarge)
+        );
+        assert_eq!(stated_size(b"short"), None);
+        // Two members: the trailer states the last one only.
+        let two = [gzip(b"first "), gzip(b"second")].concat();
+        assert_eq!(stated_size(&two), Some(6));
+        assert_eq!(gunzip_exact(&two, 6), Err(GunzipError::TooLarge));
+        assert_eq!(gunzip_exact(&two, 12).unwrap(), b"first second");
     }
 
     #[test]

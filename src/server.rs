@@ -130,9 +130,9 @@ impl Server {
         self.app.clone()
     }
 
-    /// Serves until `shutdown` resolves, then drains (see [`http::serve`]).
-    /// An admin listener keeps answering through the drain (`/readyz` 503)
-    /// and closes after it.
+    /// Serves until `shutdown` resolves, then for the shutdown delay, then
+    /// drains (see [`http::serve`]). An admin listener keeps answering
+    /// through the delay and the drain (`/readyz` 503) and closes after it.
     pub async fn run(self, shutdown: impl Future<Output = ()>) -> io::Result<()> {
         let Some(admin_listener) = self.admin_listener else {
             return http::serve(self.listener, self.app, shutdown).await;

@@ -123,6 +123,7 @@ fn substitute(text: &str, env: &HashMap<String, String>) -> Result<String, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::time::Duration;
 
     const WITH_HEADER: &str = r#"
 [backends.inv]
@@ -149,6 +150,21 @@ headers = { authorization = "Bearer ${INV_TOKEN}", x-static = "plain" }
             "{text}"
         );
         assert!(text.contains("INV_TOKEN"), "{text}");
+    }
+
+    #[test]
+    fn the_shutdown_delay_is_none_by_default_and_set_from_the_environment() {
+        let none = Config::load(None, &HashMap::new()).unwrap();
+        assert_eq!(none.settings().unwrap().http.shutdown_delay, Duration::ZERO);
+        let env = HashMap::from([(
+            "XMLRPC_GATEWAY__LIMITS__SHUTDOWN_DELAY".to_owned(),
+            "5s".to_owned(),
+        )]);
+        let set = Config::load(None, &env).unwrap();
+        assert_eq!(
+            set.settings().unwrap().http.shutdown_delay,
+            Duration::from_secs(5)
+        );
     }
 
     #[test]

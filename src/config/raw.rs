@@ -211,6 +211,10 @@ pub struct LimitsConfig {
     /// One call, unless its route sets its own (0: no bound).
     #[serde(with = "humantime_serde")]
     pub call_timeout: Duration,
+    /// How long the listener keeps accepting after the shutdown signal,
+    /// with `/readyz` answering 503, before it closes (0: it closes at once).
+    #[serde(with = "humantime_serde")]
+    pub shutdown_delay: Duration,
     /// How long shutdown waits for calls in flight.
     #[serde(with = "humantime_serde")]
     pub drain_timeout: Duration,
@@ -231,6 +235,7 @@ impl Default for LimitsConfig {
             header_read_timeout: defaults::HEADER_READ_TIMEOUT,
             body_read_timeout: defaults::BODY_READ_TIMEOUT,
             call_timeout: defaults::CALL_TIMEOUT,
+            shutdown_delay: defaults::SHUTDOWN_DELAY,
             drain_timeout: defaults::DRAIN_TIMEOUT,
         }
     }

@@ -105,6 +105,7 @@ impl Config {
                 header_read_timeout: l.header_read_timeout,
                 body_read_timeout: nonzero(l.body_read_timeout),
                 max_connections: l.max_connections,
+                shutdown_delay: l.shutdown_delay,
                 drain_timeout: l.drain_timeout,
                 forward_headers: self.forward_header_candidates(),
                 admin,

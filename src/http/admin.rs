@@ -170,7 +170,7 @@ impl AdminState {
 
 /// Serves the endpoints on their own listener until `shutdown` resolves
 /// (the server calls it once the main listener has drained, so `/readyz`
-/// answers 503 all through the drain).
+/// answers 503 all through the shutdown delay and the drain).
 pub async fn serve(
     listener: TcpListener,
     state: Arc<AdminState>,

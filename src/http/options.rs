@@ -35,6 +35,10 @@ pub struct HttpOptions {
     pub body_read_timeout: Option<Duration>,
     /// Connections served at once; more wait in the kernel's backlog.
     pub max_connections: usize,
+    /// How long the listener keeps accepting and serving after the
+    /// shutdown signal, with `/readyz` answering 503 (so load balancers
+    /// stop sending new connections first), before it closes.
+    pub shutdown_delay: Duration,
     /// How long shutdown waits for calls in flight.
     pub drain_timeout: Duration,
     /// Client header names (lower case) passed on to backends.
@@ -63,6 +67,7 @@ impl Default for HttpOptions {
             header_read_timeout: defaults::HEADER_READ_TIMEOUT,
             body_read_timeout: Some(defaults::BODY_READ_TIMEOUT),
             max_connections: defaults::MAX_CONNECTIONS,
+            shutdown_delay: defaults::SHUTDOWN_DELAY,
             drain_timeout: defaults::DRAIN_TIMEOUT,
             forward_headers: Vec::new(),
             admin: AdminOptions::default(),

@@ -1,7 +1,9 @@
 //! The stages of one XML-RPC exchange at the edge, whatever carries it:
 //! hyper's server (`service.rs`) and CGI (`cgi.rs`) both run these, so the
 //! method, body size, content-coding, gunzip, credentials and response
-//! rules are one set of functions. Statuses come from `status.rs`.
+//! rules are one set of functions. (The server gunzips inside its in-flight
+//! budget, in `body.rs`, with the same limit and statuses.) Statuses come
+//! from `status.rs`.
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
@@ -13,7 +15,7 @@ use super::app::App;
 use super::status::HttpError;
 use crate::call::CallContext;
 use crate::gateway::Outcome;
-use crate::gzip::{self, GunzipError};
+use crate::gzip;
 
 const TEXT_XML: HeaderValue = HeaderValue::from_static("text/xml");
 const GZIP: HeaderValue = HeaderValue::from_static("gzip");
@@ -57,7 +59,7 @@ pub(crate) fn check_declared_length(declared: Option<u64>, limit: usize) -> Resu
 }
 
 /// The body the gateway decodes: gunzipped (at most `max_decoded_bytes`)
-/// when it came gzipped.
+/// when it came gzipped. CGI's: one request per process, no budget.
 pub(crate) fn decoded_body(
     raw: &[u8],
     gzipped: bool,
@@ -66,12 +68,7 @@ pub(crate) fn decoded_body(
     if !gzipped {
         return Ok(Cow::Borrowed(raw));
     }
-    gzip::gunzip(raw, limit)
-        .map(Cow::Owned)
-        .map_err(|e| match e {
-            GunzipError::TooLarge => HttpError::BodyTooLarge,
-            GunzipError::Corrupt => HttpError::BadGzip,
-        })
+    Ok(Cow::Owned(gzip::gunzip(raw, limit)?))
 }
 
 /// The call's context: the request id, the peer, the client headers that

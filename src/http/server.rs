@@ -21,10 +21,12 @@ use super::tls::Tls;
 /// The most a connection buffers from its socket (request head included).
 const READ_BUFFER_BYTES: usize = 64 << 10;
 
-/// Serves `listener` until `shutdown` resolves; then `/readyz` answers 503,
-/// the listener closes (new connections are refused), idle keep-alive
-/// connections close, and requests in flight get up to the drain timeout
-/// to finish (their responses say `Connection: close`).
+/// Serves `listener` until `shutdown` resolves; then `/readyz` answers 503
+/// at once while the listener keeps accepting and serving for
+/// `shutdown_delay` (load balancers take the server out of rotation
+/// meanwhile); then the listener closes (new connections are refused), idle
+/// keep-alive connections close, and requests in flight get up to the drain
+/// timeout to finish (their responses say `Connection: close`).
 pub async fn serve(
     listener: TcpListener,
     app: Arc<App>,
@@ -41,13 +43,28 @@ pub async fn serve(
         // through it. With 10,000 connections this is what bounds memory.
         .max_buf_size(READ_BUFFER_BYTES)
         .keep_alive(true);
-    tokio::pin!(shutdown);
+    // Resolves when the listener is to close: at the shutdown signal
+    // readiness turns 503, and connections are still taken for the delay.
+    let readiness = app.admin.readiness.clone();
+    let delay = app.options.shutdown_delay;
+    let stop_accepting = async move {
+        shutdown.await;
+        readiness.start_draining();
+        if !delay.is_zero() {
+            tracing::info!(
+                shutdown_delay = ?delay,
+                "not ready; still serving new connections for the shutdown delay"
+            );
+            tokio::time::sleep(delay).await;
+        }
+    };
+    tokio::pin!(stop_accepting);
     loop {
         // Wait for a free slot before accepting: excess clients queue in the
         // kernel's backlog instead of costing us memory.
         let permit = tokio::select! {
             permit = slots.clone().acquire_owned() => permit.expect("semaphore is never closed"),
-            () = &mut shutdown => break,
+            () = &mut stop_accepting => break,
         };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -59,7 +76,7 @@ pub async fn serve(
                     continue;
                 }
             },
-            () = &mut shutdown => break,
+            () = &mut stop_accepting => break,
         };
         let _ = stream.set_nodelay(true);
         let open = app.gateway.metrics().connection_open();
@@ -91,7 +108,6 @@ pub async fn serve(
             drop(permit);
         });
     }
-    app.admin.readiness.start_draining();
     drop(listener);
     tracing::info!(
         connections = graceful.count(),

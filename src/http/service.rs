@@ -32,6 +32,9 @@ struct Exchange {
 /// Answers one request. Never fails: every problem is a status or a fault.
 /// Every line logged about it carries its request id: warnings and the
 /// access line name it, and at `debug` a `request` span adds it to all.
+/// Once shutdown has begun (the shutdown delay included), answers say
+/// `Connection: close`, so keep-alive clients reconnect, through their load
+/// balancer, to a server that is not going away.
 pub(super) async fn handle(
     app: Arc<App>,
     req: Request<Incoming>,
@@ -41,13 +44,19 @@ pub(super) async fn handle(
     // A debug-level span: at `info` it costs nothing per request. Lines that
     // matter at info and above (access, warnings) name the id themselves.
     let span = tracing::debug_span!("request", request_id = %request_id);
-    handle_in_span(app, req, peer, request_id)
+    let mut response = handle_in_span(&app, req, peer, request_id)
         .instrument(span)
-        .await
+        .await;
+    if app.admin.readiness.is_draining() {
+        response.headers_mut().insert(header::CONNECTION, CLOSE);
+    }
+    response
 }
 
+const CLOSE: HeaderValue = HeaderValue::from_static("close");
+
 async fn handle_in_span(
-    app: Arc<App>,
+    app: &App,
     req: Request<Incoming>,
     peer: Option<SocketAddr>,
     request_id: Arc<str>,
@@ -68,7 +77,7 @@ async fn handle_in_span(
     }
     let _in_flight = metrics.request_in_flight();
     let origin = req.headers().get(header::ORIGIN).cloned();
-    let (mut response, exchange) = match serve_rpc(&app, req, &path, peer, &request_id).await {
+    let (mut response, exchange) = match serve_rpc(app, req, &path, peer, &request_id).await {
         Ok(served) => served,
         Err(err) => (err.into_response(), Exchange::default()),
     };
@@ -145,7 +154,7 @@ async fn serve_rpc(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     rpc::check_declared_length(declared, app.options.max_body_bytes)?;
-    let (raw, mut reservation) = body::read(
+    let (raw, reservation) = body::read(
         req.into_body(),
         declared,
         app.options.max_body_bytes,
@@ -154,10 +163,12 @@ async fn serve_rpc(
     )
     .await?;
     let request_bytes = raw.len();
-    let xml = rpc::decoded_body(&raw, codings.gzipped, app.options.max_decoded_bytes)?;
-    if codings.gzipped {
-        reservation = reservation.grow(&app.body_budget, xml.len()).await;
-    }
+    let (xml, reservation) = if codings.gzipped {
+        let limit = app.options.max_decoded_bytes;
+        body::gunzip(raw, limit, &app.body_budget, reservation).await?
+    } else {
+        (raw, reservation)
+    };
     let mut outcome = app.gateway.handle_at(&xml, Some(rpc_path), &ctx).await;
     drop(xml);
     let (response, response_gzip) = rpc::answer(app, &mut outcome, codings.wants_gzip)?;

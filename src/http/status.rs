@@ -9,6 +9,7 @@ use http_body_util::Full;
 use thiserror::Error;
 
 use super::auth::AuthMode;
+use crate::gzip::GunzipError;
 
 /// A request refused at the HTTP layer.
 #[derive(Debug, Error, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +105,17 @@ impl HttpError {
             HttpError::NotFound | HttpError::BadGzip | HttpError::BadLength => {}
         }
         (self.status(), headers, Bytes::from(format!("{self}\n")))
+    }
+}
+
+impl From<GunzipError> for HttpError {
+    /// A gzip body that inflates past `max_decoded_bytes` is too large; one
+    /// that does not inflate is a bad request.
+    fn from(err: GunzipError) -> Self {
+        match err {
+            GunzipError::TooLarge => HttpError::BodyTooLarge,
+            GunzipError::Corrupt => HttpError::BadGzip,
+        }
     }
 }
 
