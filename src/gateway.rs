@@ -29,6 +29,9 @@ pub struct Outcome {
     /// The call needs credentials and came without: the HTTP edge answers
     /// 401 instead of the fault in `body` (multicall entries fault instead).
     pub unauthenticated: bool,
+    /// The call's route names roles the caller does not hold: the HTTP edge
+    /// answers 403 instead of the fault (multicall entries fault instead).
+    pub forbidden: bool,
 }
 
 /// The decode/dispatch/encode pipeline. The dispatcher and the encoding
@@ -146,6 +149,7 @@ impl Gateway {
             },
             Err(err) => {
                 outcome.unauthenticated = matches!(err, CallError::Unauthenticated(_));
+                outcome.forbidden = matches!(err, CallError::Forbidden(_));
                 finish_fault(&mut outcome, dispatcher.fault_for(&name, &err, ctx), encode);
             }
         }
@@ -170,6 +174,7 @@ impl Outcome {
             multicall_methods: Vec::new(),
             fault_code: None,
             unauthenticated: false,
+            forbidden: false,
         }
     }
 }

@@ -65,8 +65,8 @@ pub use backend::{faults, mapping};
 pub use call::{AuthPolicy, CallContext};
 pub use dispatch::fault;
 pub use dispatch::{
-    Answer, Bytes, CallError, CallResult, DispatchOptions, Dispatcher, FromValue, Handler,
-    Instance, IntoCallResult, IntoValue, MulticallSummary, Pattern, RawFn, Rename, Route,
+    Access, Answer, Bytes, CallError, CallResult, DispatchOptions, Dispatcher, FromValue, Handler,
+    Instance, IntoCallResult, IntoValue, MulticallSummary, Pattern, RawFn, Rename, Role, Route,
     RoutingTable, TableError, Target,
 };
 pub use metrics::Metrics;

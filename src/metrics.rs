@@ -116,6 +116,7 @@ struct Families {
     backend_circuit_state: IntGaugeVec,
     config_reloads: IntCounterVec,
     auth_failures: IntCounterVec,
+    access_decisions: IntCounterVec,
 }
 
 impl fmt::Debug for Metrics {
@@ -267,6 +268,12 @@ impl Metrics {
                 "auth_failures_total",
                 "Requests or calls refused for want of valid credentials, by reason (missing, invalid, malformed).",
                 &["reason"],
+            ),
+            access_decisions: counter(
+                &r,
+                "access_decisions_total",
+                "Calls to routes that name roles, by the role deciding (a configured role name, or none) and outcome (allowed, denied).",
+                &["role", "outcome"],
             ),
             registry: r,
         };
@@ -427,6 +434,16 @@ impl Metrics {
 }
 
 impl Metrics {
+    /// One decision on a route that names roles; `role` is a configured
+    /// role name or `none`.
+    pub(crate) fn access_decision(&self, role: &str, allowed: bool) {
+        let outcome = if allowed { "allowed" } else { "denied" };
+        self.inner
+            .access_decisions
+            .with_label_values(&[role, outcome])
+            .inc();
+    }
+
     /// One request (or multicall entry) refused for want of credentials.
     pub fn auth_failure(&self, reason: AuthFailure) {
         self.inner

@@ -604,6 +604,7 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
             timeout: Some(Duration::from_millis(50)),
             idempotent: false,
             auth: None,
+            roles: Vec::new(),
         })
         .unwrap();
     let metrics = Metrics::new();

@@ -7,7 +7,8 @@
 //!
 //! - `load.rs`: the layers and `${NAME}` substitution;
 //! - `raw.rs`: the file's shape, as serde structs and enums;
-//! - `settings.rs`, `admin.rs`, `auth.rs`, `cors.rs`: runtime settings;
+//! - `settings.rs`, `admin.rs`, `auth.rs`, `access.rs` (roles), `cors.rs`:
+//!   runtime settings;
 //! - `backends.rs`: backend specs; `routes.rs`: the routing table;
 //!   `mapping.rs`: a json route's request and answer mapping;
 //! - `reload.rs`: which keys a reload applies, and which need a restart;
@@ -15,6 +16,7 @@
 //!
 //! Absent: reading the process environment (callers pass it in).
 
+mod access;
 mod admin;
 mod auth;
 mod backends;

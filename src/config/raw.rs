@@ -41,6 +41,20 @@ pub struct Config {
     /// `[[routes]]`, in order.
     #[serde(default)]
     pub routes: Vec<RouteConfig>,
+    /// `[roles.NAME]`: who may call what.
+    #[serde(default)]
+    pub roles: BTreeMap<String, RoleConfig>,
+}
+
+/// `[roles.NAME]`: method patterns (exact, `prefix*`, `*`) a role may and
+/// may not call; deny wins.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RoleConfig {
+    /// Patterns the role may call.
+    pub allow: Vec<String>,
+    /// Patterns it may not call, whatever `allow` says.
+    pub deny: Vec<String>,
 }
 
 /// `[server]`: what Python's `SimpleXMLRPCServer` takes, and the listener.
@@ -99,6 +113,9 @@ pub struct AuthConfig {
     /// What routes without an `auth` key of their own need: `required`
     /// (the default) or `none`.
     pub default: AuthPolicy,
+    /// The roles each principal holds: a Basic user's name, or `token:N`
+    /// for the Nth bearer token (from 0, `tokens` then `tokens_file`).
+    pub roles: BTreeMap<String, Vec<String>>,
 }
 
 impl Default for AuthConfig {
@@ -110,6 +127,7 @@ impl Default for AuthConfig {
             tokens: Vec::new(),
             tokens_file: None,
             default: AuthPolicy::Required,
+            roles: BTreeMap::new(),
         }
     }
 }
@@ -123,6 +141,7 @@ impl std::fmt::Debug for AuthConfig {
             .field("tokens", &self.tokens.len())
             .field("tokens_file", &self.tokens_file)
             .field("default", &self.default)
+            .field("roles", &self.roles)
             .finish()
     }
 }
@@ -438,6 +457,9 @@ pub struct RouteConfig {
     pub auth: Option<AuthPolicy>,
     /// Serve this route on this RPC path only (one of `server.rpc_paths`).
     pub rpc_path: Option<String>,
+    /// Roles that may call it (one suffices, for the names it allows);
+    /// the route then needs credentials.
+    pub roles: Option<Vec<String>>,
     /// json backends: this route's HTTP method (default the backend's).
     pub http_method: Option<HttpMethod>,
     /// json backends: query parameters: `"{0}"` (every member of a struct

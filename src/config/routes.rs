@@ -8,6 +8,7 @@ use super::error::ConfigError;
 use super::mapping;
 use super::raw::{Config, RouteConfig};
 use crate::backend::{self, Backend, Kind};
+use crate::call::AuthPolicy;
 use crate::dispatch::{Pattern, Rename, Route, RoutingTable, Target};
 use crate::metrics::Metrics;
 
@@ -157,6 +158,7 @@ fn build_route(
                 timeout: None,
                 idempotent: false,
                 auth: None,
+                roles: Vec::new(),
             }
         }
         (Some(_), Some(_)) => return Err(whole("set handler or backend, not both".to_owned())),
@@ -171,6 +173,11 @@ fn build_route(
     route.timeout = rc.timeout.or(route.timeout);
     route.idempotent = rc.idempotent;
     route.auth = rc.auth;
+    if let Some(roles) = &rc.roles {
+        // Only an authenticated caller holds roles.
+        route.roles = roles.clone();
+        route.auth = Some(AuthPolicy::Required);
+    }
     Ok(route)
 }
 

@@ -121,6 +121,7 @@ impl Config {
                 allow_none: s.allow_none,
                 call_timeout: nonzero(l.call_timeout),
                 auth: auth_default,
+                access: self.access()?,
             },
             limits: Limits {
                 max_depth: l.max_depth,

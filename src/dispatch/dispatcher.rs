@@ -14,7 +14,7 @@ use futures_util::FutureExt;
 use super::error::CallError;
 use super::fault;
 use super::handler::CallResult;
-use super::introspection::{self, Introspection};
+use super::introspection::{self, Introspection, Permits};
 use super::multicall::{self, Entries};
 use super::options::DispatchOptions;
 use super::table::{Pattern, Resolved, Route, RoutingTable, Target};
@@ -34,6 +34,8 @@ pub struct Dispatcher {
     /// Whether any method needs credentials; when none does (auth off, the
     /// usual case) calls skip the policy lookup.
     guarded: bool,
+    /// Whether any route names roles; when none does, calls skip the check.
+    roles_in_use: bool,
     /// The success series of every name that is its own `method` label
     /// (exact routes, the instance's names, `system.*`), resolved when
     /// metrics are attached: a multicall of fifty calls records fifty.
@@ -64,6 +66,7 @@ impl Dispatcher {
             .collect();
         let guarded = options.auth == AuthPolicy::Required
             || table.routes().any(|r| r.auth == Some(AuthPolicy::Required));
+        let roles_in_use = table.routes().any(|r| !r.roles.is_empty());
         let instance_names = table
             .instance()
             .map(|i| i.list_methods().into_iter().collect())
@@ -75,6 +78,7 @@ impl Dispatcher {
             metrics: None,
             instance_names,
             guarded,
+            roles_in_use,
             ok_series: HashMap::default(),
             listed,
             per_path,
@@ -230,6 +234,9 @@ impl Dispatcher {
             }
             return Err(CallError::Unauthenticated(name.to_owned()));
         }
+        if self.roles_in_use {
+            self.check_roles(name, ctx)?;
+        }
         // system.* names are reserved: never routed, even when disabled.
         if name.starts_with("system.") {
             return self
@@ -276,6 +283,63 @@ impl Dispatcher {
         }
     }
 
+    /// Refuses a call whose route names roles the caller does not hold (or
+    /// whose roles do not allow the name), and counts the decision.
+    fn check_roles(&self, name: &str, ctx: &CallContext) -> Result<(), CallError> {
+        if name.starts_with("system.") {
+            return Ok(());
+        }
+        let Resolved::Route(route) = self.table.resolve(name) else {
+            return Ok(());
+        };
+        if route.roles.is_empty() {
+            return Ok(());
+        }
+        let decision = match &self.options.access {
+            Some(access) => access.decide(ctx.principal.as_deref(), &route.roles, name),
+            None => Err(Vec::new()),
+        };
+        match decision {
+            Ok(role) => {
+                if let Some(metrics) = &self.metrics {
+                    metrics.access_decision(role, true);
+                }
+                Ok(())
+            }
+            Err(held) => {
+                if let Some(metrics) = &self.metrics {
+                    if held.is_empty() {
+                        metrics.access_decision("none", false);
+                    }
+                    for role in held {
+                        metrics.access_decision(role, false);
+                    }
+                }
+                Err(CallError::Forbidden(name.to_owned()))
+            }
+        }
+    }
+}
+
+impl Permits for Dispatcher {
+    /// Whether `ctx`'s caller may call `name` (for `system.listMethods`).
+    fn permits(&self, name: &str, ctx: &CallContext) -> bool {
+        if !self.roles_in_use || name.starts_with("system.") {
+            return true;
+        }
+        match self.table.resolve(name) {
+            Resolved::Route(route) if !route.roles.is_empty() => {
+                self.options.access.as_ref().is_some_and(|a| {
+                    a.decide(ctx.principal.as_deref(), &route.roles, name)
+                        .is_ok()
+                })
+            }
+            _ => true,
+        }
+    }
+}
+
+impl Dispatcher {
     /// Whether `name` may be called anonymously: its route's `auth`, else
     /// the default. (`system.multicall` itself never gets here: each of its
     /// entries is checked on its own.)
@@ -362,6 +426,7 @@ impl Dispatcher {
             table: &self.table,
             options: &self.options,
             listed: &self.listed,
+            permits: self,
         }
     }
 
@@ -385,7 +450,8 @@ impl Dispatcher {
 
     /// What `system.listMethods` answers `ctx`'s caller: exact routes, the
     /// instance's names, system methods, and the methods of XML-RPC
-    /// backends behind prefix and `*` routes.
+    /// backends behind prefix and `*` routes; of those, only the ones the
+    /// caller's roles allow.
     pub async fn list_methods(&self, ctx: &CallContext) -> Value {
         self.introspection().list_methods(ctx).await
     }

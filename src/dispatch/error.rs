@@ -34,6 +34,9 @@ pub enum CallError {
     /// The method needs an authenticated caller and this one is anonymous.
     #[error("method {0:?} needs credentials")]
     Unauthenticated(String),
+    /// The caller holds no role that may call this method.
+    #[error("method {0:?} is not allowed for this caller")]
+    Forbidden(String),
     /// The call did not finish within its timeout.
     #[error("call {0:?} timed out")]
     Timeout(String),
@@ -54,7 +57,8 @@ impl CallError {
         match self {
             CallError::NotFound(_)
             | CallError::InvalidParams(_)
-            | CallError::Unauthenticated(_) => Origin::Client,
+            | CallError::Unauthenticated(_)
+            | CallError::Forbidden(_) => Origin::Client,
             CallError::Fault(_) => Origin::Handler,
             CallError::Backend { source, .. } => match source {
                 // The service answered on its own terms: a fault of its

@@ -27,6 +27,12 @@ pub const APPLICATION_ERROR: i32 = -32500;
 /// The method needs credentials the caller did not send (a multicall entry;
 /// a single call gets HTTP 401 instead).
 pub const AUTHENTICATION_REQUIRED: i32 = -32401;
+/// The caller holds no role that may call the method (a multicall entry;
+/// a single call gets HTTP 403 instead).
+pub const FORBIDDEN: i32 = -32403;
+/// A rate limit refused the call (a multicall entry; a single call gets
+/// HTTP 429 with `Retry-After` instead).
+pub const RATE_LIMITED: i32 = -32429;
 /// A backend could not be reached or answered badly.
 pub const TRANSPORT_ERROR: i32 = -32300;
 /// A backend did not answer in time.
@@ -51,6 +57,10 @@ pub(crate) fn call_fault(method: &str, err: &CallError) -> Fault {
         CallError::Unauthenticated(name) => Fault::new(
             AUTHENTICATION_REQUIRED,
             format!("method \"{name}\" needs authentication"),
+        ),
+        CallError::Forbidden(name) => Fault::new(
+            FORBIDDEN,
+            format!("method \"{name}\" is not allowed for this caller"),
         ),
         CallError::Fault(f) => f.clone(),
         CallError::Backend { source, .. } => backend_fault(method, source),

@@ -81,6 +81,15 @@ pub(super) struct Introspection<'a> {
     pub(super) options: &'a DispatchOptions,
     /// Exact routes and enabled system methods, sorted once.
     pub(super) listed: &'a [String],
+    /// Whether the caller may call a name (its roles); names it may not
+    /// call are not listed.
+    pub(super) permits: &'a (dyn Permits + Sync),
+}
+
+/// Whether a caller may call a name (the dispatcher knows, from roles).
+pub(super) trait Permits {
+    /// `ctx`'s caller may call `name`.
+    fn permits(&self, name: &str, ctx: &CallContext) -> bool;
 }
 
 impl Introspection<'_> {
@@ -129,6 +138,7 @@ impl Introspection<'_> {
             names.sort();
             names.dedup();
         }
+        names.retain(|name| self.permits.permits(name, ctx));
         Value::Array(names.into_iter().map(Value::String).collect())
     }
 

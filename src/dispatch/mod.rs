@@ -3,6 +3,7 @@
 //! `system.*` methods.
 //!
 //! - `dispatcher.rs`: one call, its auth policy, timeout and metrics;
+//!   `access.rs`: roles, who may call what;
 //! - `table.rs`: which target answers a name; `handler.rs`, `typed.rs`:
 //!   in-process handlers, and typed Rust functions as handlers;
 //! - `introspection.rs`, `multicall.rs`: the `system.*` methods;
@@ -11,6 +12,7 @@
 //!
 //! Absent: HTTP types, XML text.
 
+mod access;
 mod dispatcher;
 mod error;
 pub mod fault;
@@ -21,6 +23,7 @@ mod options;
 mod table;
 mod typed;
 
+pub use access::{Access, Role};
 pub use dispatcher::{Answer, Dispatcher, MulticallSummary};
 pub use error::CallError;
 pub use handler::{CallResult, Handler, Instance};

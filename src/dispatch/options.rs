@@ -1,6 +1,9 @@
 //! Dispatch's switches and bounds.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::access::Access;
 
 use crate::call::AuthPolicy;
 use crate::defaults;
@@ -25,6 +28,8 @@ pub struct DispatchOptions {
     /// table's instance, unknown names and introspection (`auth.default`;
     /// `Public` whenever `auth.mode` is `none`).
     pub auth: AuthPolicy,
+    /// Roles and who holds them, for routes that name roles.
+    pub access: Option<Arc<Access>>,
 }
 
 impl Default for DispatchOptions {
@@ -39,6 +44,7 @@ impl Default for DispatchOptions {
             allow_none: defaults::ALLOW_NONE,
             call_timeout: Some(defaults::CALL_TIMEOUT),
             auth: AuthPolicy::Public,
+            access: None,
         }
     }
 }

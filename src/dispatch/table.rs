@@ -39,6 +39,17 @@ impl Pattern {
     }
 }
 
+impl Pattern {
+    /// Whether `name` is one this pattern names.
+    pub fn matches(&self, name: &str) -> bool {
+        match self {
+            Pattern::Exact(exact) => exact == name,
+            Pattern::Prefix(prefix) => name.starts_with(prefix.as_str()),
+            Pattern::Any => true,
+        }
+    }
+}
+
 impl fmt::Display for Pattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -110,6 +121,9 @@ pub struct Route {
     /// Whether anonymous callers may call it; `None` takes the dispatcher's
     /// default (`auth.default`).
     pub auth: Option<AuthPolicy>,
+    /// Roles that may call it (one suffices, for the names its patterns
+    /// allow); empty: anyone the auth policy admits.
+    pub roles: Vec<String>,
 }
 
 impl Route {
@@ -124,6 +138,7 @@ impl Route {
             timeout: None,
             idempotent: false,
             auth: None,
+            roles: Vec::new(),
         }
     }
 

@@ -106,7 +106,8 @@ fn forwardable_headers(headers: &HeaderMap, allow: &[String]) -> Arc<Vec<(String
 }
 
 /// The answer to a decoded request: 401 for a single call that needs
-/// credentials it came without (a multicall's entries fault instead),
+/// credentials it came without, 403 for one the caller's roles do not
+/// allow (a multicall's entries fault instead),
 /// else 200 with the response document, gzipped when it is worth it and
 /// the client takes it. Returns whether it was gzipped.
 pub(crate) fn answer(
@@ -116,6 +117,9 @@ pub(crate) fn answer(
 ) -> Result<(Response<Vec<u8>>, bool), HttpError> {
     if outcome.unauthenticated {
         return Err(app.unauthenticated());
+    }
+    if outcome.forbidden {
+        return Err(HttpError::Forbidden);
     }
     let threshold = app.live().encode_threshold;
     let body = std::mem::take(&mut outcome.body);

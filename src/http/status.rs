@@ -46,6 +46,9 @@ pub enum HttpError {
     /// `WWW-Authenticate` challenge.
     #[error("authentication required")]
     Unauthorized(AuthMode),
+    /// A single call the caller's roles do not allow.
+    #[error("not allowed")]
+    Forbidden,
 }
 
 impl HttpError {
@@ -62,6 +65,7 @@ impl HttpError {
             HttpError::UnsupportedEncoding => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             HttpError::Draining => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            HttpError::Forbidden => StatusCode::FORBIDDEN,
         }
     }
 
@@ -102,7 +106,10 @@ impl HttpError {
                     HeaderValue::from_static(mode.challenge()),
                 );
             }
-            HttpError::NotFound | HttpError::BadGzip | HttpError::BadLength => {}
+            HttpError::NotFound
+            | HttpError::BadGzip
+            | HttpError::BadLength
+            | HttpError::Forbidden => {}
         }
         (self.status(), headers, Bytes::from(format!("{self}\n")))
     }
