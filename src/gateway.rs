@@ -32,6 +32,9 @@ pub struct Outcome {
     /// The call's route names roles the caller does not hold: the HTTP edge
     /// answers 403 instead of the fault (multicall entries fault instead).
     pub forbidden: bool,
+    /// A rate limit refused the call: the HTTP edge answers 429 with
+    /// `Retry-After` instead of the fault (multicall entries fault instead).
+    pub retry_after: Option<std::time::Duration>,
 }
 
 /// The decode/dispatch/encode pipeline. The dispatcher and the encoding
@@ -150,6 +153,9 @@ impl Gateway {
             Err(err) => {
                 outcome.unauthenticated = matches!(err, CallError::Unauthenticated(_));
                 outcome.forbidden = matches!(err, CallError::Forbidden(_));
+                if let CallError::RateLimited { retry_after, .. } = &err {
+                    outcome.retry_after = Some(*retry_after);
+                }
                 finish_fault(&mut outcome, dispatcher.fault_for(&name, &err, ctx), encode);
             }
         }
@@ -175,6 +181,7 @@ impl Outcome {
             fault_code: None,
             unauthenticated: false,
             forbidden: false,
+            retry_after: None,
         }
     }
 }

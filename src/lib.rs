@@ -65,9 +65,9 @@ pub use backend::{faults, mapping};
 pub use call::{AuthPolicy, CallContext};
 pub use dispatch::fault;
 pub use dispatch::{
-    Access, Answer, Bytes, CallError, CallResult, DispatchOptions, Dispatcher, FromValue, Handler,
-    Instance, IntoCallResult, IntoValue, MulticallSummary, Pattern, RawFn, Rename, Role, Route,
-    RoutingTable, TableError, Target,
+    Access, Answer, Bytes, CallError, CallResult, Counts, DispatchOptions, Dispatcher, FromValue,
+    Handler, Instance, IntoCallResult, IntoValue, Limit, LimitKey, MulticallSummary, Pattern,
+    RateLimits, RawFn, Rename, Role, Route, RoutingTable, TableError, Target,
 };
 pub use metrics::Metrics;
 pub use server::{Server, ServerOptions};

@@ -117,6 +117,7 @@ struct Families {
     config_reloads: IntCounterVec,
     auth_failures: IntCounterVec,
     access_decisions: IntCounterVec,
+    rate_limits: IntCounterVec,
 }
 
 impl fmt::Debug for Metrics {
@@ -274,6 +275,12 @@ impl Metrics {
                 "access_decisions_total",
                 "Calls to routes that name roles, by the role deciding (a configured role name, or none) and outcome (allowed, denied).",
                 &["role", "outcome"],
+            ),
+            rate_limits: counter(
+                &r,
+                "rate_limit_decisions_total",
+                "Calls a rate limit decided on, by limit (a configured name) and outcome (allowed, limited, given_back: a token returned for an answer the limit does not count).",
+                &["limit", "outcome"],
             ),
             registry: r,
         };
@@ -444,6 +451,14 @@ impl Metrics {
             .inc();
     }
 
+    /// One rate limit decision; `limit` is a configured name.
+    pub(crate) fn rate_limit(&self, limit: &str, outcome: &str) {
+        self.inner
+            .rate_limits
+            .with_label_values(&[limit, outcome])
+            .inc();
+    }
+
     /// One request (or multicall entry) refused for want of credentials.
     pub fn auth_failure(&self, reason: AuthFailure) {
         self.inner
@@ -497,6 +512,7 @@ fn status_label(status: u16) -> &'static str {
         408 => "408",
         413 => "413",
         415 => "415",
+        429 => "429",
         431 => "431",
         500 => "500",
         503 => "503",

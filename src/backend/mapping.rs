@@ -55,7 +55,7 @@ impl ParamPath {
     }
 
     /// The value it names in `params`, if there is one.
-    fn find<'a>(&self, params: &'a [Value]) -> Option<&'a Value> {
+    pub(crate) fn find<'a>(&self, params: &'a [Value]) -> Option<&'a Value> {
         let mut value = params.get(self.index)?;
         for member in &self.members {
             value = match value {

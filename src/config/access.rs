@@ -1,13 +1,15 @@
 //! `[roles.NAME]` and `auth.roles`, checked into dispatch's [`Access`]: a
 //! role named by a principal or a route must exist, roles need an
-//! authentication mode, and routes that name roles need credentials.
+//! authentication mode, and routes that name roles need credentials. And
+//! `[[rate_limits]]`, checked into dispatch's [`RateLimits`].
 
 use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::error::ConfigError;
 use super::raw::Config;
-use crate::dispatch::{Access, Pattern, Role};
+use crate::backend::mapping::ParamPath;
+use crate::dispatch::{Access, Counts, Limit, LimitKey, Pattern, RateLimits, Role};
 use crate::http::AuthMode;
 
 impl Config {
@@ -101,5 +103,91 @@ mod tests {
             "[roles.r]\nallow = [\"*\"]\n\n[[routes]]\nmethod = \"add\"\nhandler = \"add\"\nroles = [\"r\"]\n",
         );
         assert!(err.contains("auth.mode"), "{err}");
+    }
+}
+
+impl Config {
+    /// `[[rate_limits]]`, checked: names unique, methods that some route or
+    /// system method could answer, a key dispatch knows, a rate over 0.
+    pub(super) fn rate_limits(&self) -> Result<Option<Arc<RateLimits>>, ConfigError> {
+        if self.rate_limits.is_empty() {
+            return Ok(None);
+        }
+        let mut limits = Vec::new();
+        for (i, rl) in self.rate_limits.iter().enumerate() {
+            let key = |field: &str| format!("rate_limits[{i}] ({:?}).{field}", rl.name);
+            if rl.name.is_empty() || self.rate_limits[..i].iter().any(|o| o.name == rl.name) {
+                return Err(ConfigError::invalid(
+                    key("name"),
+                    "names must be non-empty and unique",
+                ));
+            }
+            if rl.rate == 0 || rl.per.is_zero() || rl.burst == Some(0) {
+                return Err(ConfigError::invalid(
+                    key("rate"),
+                    "rate, per and burst must be above 0",
+                ));
+            }
+            if rl.methods.is_empty() {
+                return Err(ConfigError::invalid(
+                    key("methods"),
+                    "name at least one pattern",
+                ));
+            }
+            for method in &rl.methods {
+                if !self.names_a_route(method) {
+                    return Err(ConfigError::invalid(
+                        key("methods"),
+                        format!("{method:?} matches no route"),
+                    ));
+                }
+            }
+            let limit_key = match rl.key.as_str() {
+                "peer" => LimitKey::Peer,
+                "principal" => LimitKey::Principal,
+                text => match text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) {
+                    Some(inner) => LimitKey::Param(
+                        ParamPath::parse(inner, None)
+                            .map_err(|m| ConfigError::invalid(key("key"), m))?,
+                    ),
+                    None => {
+                        return Err(ConfigError::invalid(
+                            key("key"),
+                            format!("{text:?} is not peer, principal or a param like \"{{1}}\""),
+                        ));
+                    }
+                },
+            };
+            limits.push(Limit::new(
+                rl.name.clone(),
+                rl.methods.iter().map(|m| Pattern::parse(m)).collect(),
+                limit_key,
+                rl.rate,
+                rl.per,
+                rl.burst.unwrap_or(rl.rate),
+                Counts {
+                    faults: rl.count_faults.clone(),
+                    statuses: rl.count_statuses.clone(),
+                },
+            ));
+        }
+        Ok(Some(Arc::new(RateLimits::new(limits))))
+    }
+
+    /// Whether some route could answer names `pattern` matches: a limit
+    /// naming nothing that exists is a typo.
+    fn names_a_route(&self, pattern: &str) -> bool {
+        let limit = Pattern::parse(pattern);
+        self.routes.iter().any(|rc| {
+            let route = Pattern::parse(&rc.method);
+            match (&limit, &route) {
+                (Pattern::Any, _) | (_, Pattern::Any) => true,
+                (Pattern::Exact(name), _) => route.matches(name),
+                (Pattern::Prefix(p), Pattern::Exact(name)) => name.starts_with(p.as_str()),
+                (Pattern::Prefix(a), Pattern::Prefix(b)) => {
+                    a.starts_with(b.as_str()) || b.starts_with(a.as_str())
+                }
+            }
+        })
     }
 }

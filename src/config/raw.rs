@@ -44,6 +44,37 @@ pub struct Config {
     /// `[roles.NAME]`: who may call what.
     #[serde(default)]
     pub roles: BTreeMap<String, RoleConfig>,
+    /// `[[rate_limits]]`: how often.
+    #[serde(default)]
+    pub rate_limits: Vec<RateLimitConfig>,
+}
+
+/// `[[rate_limits]]`: at most `rate` calls per `per` (bursts up to
+/// `burst`), by method pattern, counted per key.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimitConfig {
+    /// The metric label.
+    pub name: String,
+    /// Method patterns (exact, `prefix*`, `*`) it applies to.
+    pub methods: Vec<String>,
+    /// `peer` (the client's address), `principal`, or a param: `"{1}"`,
+    /// `"{0.login}"`.
+    pub key: String,
+    /// Calls earned back per `per`.
+    pub rate: u32,
+    /// The period of `rate`.
+    #[serde(with = "humantime_serde")]
+    pub per: Duration,
+    /// Calls allowed in one burst (default `rate`).
+    pub burst: Option<u32>,
+    /// Count only answers with these fault codes (default: every call).
+    #[serde(default)]
+    pub count_faults: Vec<i32>,
+    /// Count only backend answers with these HTTP statuses (not mapped to
+    /// a fault by the backend's error table).
+    #[serde(default)]
+    pub count_statuses: Vec<u16>,
 }
 
 /// `[roles.NAME]`: method patterns (exact, `prefix*`, `*`) a role may and

@@ -122,6 +122,7 @@ impl Config {
                 call_timeout: nonzero(l.call_timeout),
                 auth: auth_default,
                 access: self.access()?,
+                rate_limits: self.rate_limits()?,
             },
             limits: Limits {
                 max_depth: l.max_depth,

@@ -15,6 +15,7 @@ use super::error::CallError;
 use super::fault;
 use super::handler::CallResult;
 use super::introspection::{self, Introspection, Permits};
+use super::limits::LimitOutcome;
 use super::multicall::{self, Entries};
 use super::options::DispatchOptions;
 use super::table::{Pattern, Resolved, Route, RoutingTable, Target};
@@ -223,6 +224,33 @@ impl Dispatcher {
     }
 
     async fn call_one_uncounted(
+        &self,
+        name: &str,
+        params: Vec<Value>,
+        ctx: &CallContext,
+    ) -> Result<Value, CallError> {
+        let Some(limits) = self
+            .options
+            .rate_limits
+            .as_deref()
+            .filter(|l| !l.is_empty())
+        else {
+            return self.call_admitted(name, params, ctx).await;
+        };
+        let record = |limit: &str, outcome: LimitOutcome| {
+            if let Some(metrics) = &self.metrics {
+                metrics.rate_limit(limit, outcome.as_str());
+            }
+        };
+        let taken = limits.admit(name, &params, ctx, &record)?;
+        let result = self.call_admitted(name, params, ctx).await;
+        let code = |err: &CallError| fault::call_fault(name, err).code;
+        limits.settle(taken, &result, &code, &record);
+        result
+    }
+
+    /// A call past the rate limits.
+    async fn call_admitted(
         &self,
         name: &str,
         params: Vec<Value>,

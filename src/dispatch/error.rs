@@ -37,6 +37,14 @@ pub enum CallError {
     /// The caller holds no role that may call this method.
     #[error("method {0:?} is not allowed for this caller")]
     Forbidden(String),
+    /// A rate limit refused the call.
+    #[error("method {method:?} is over a rate limit")]
+    RateLimited {
+        /// The name called.
+        method: String,
+        /// When a call would be let through again.
+        retry_after: std::time::Duration,
+    },
     /// The call did not finish within its timeout.
     #[error("call {0:?} timed out")]
     Timeout(String),
@@ -58,7 +66,8 @@ impl CallError {
             CallError::NotFound(_)
             | CallError::InvalidParams(_)
             | CallError::Unauthenticated(_)
-            | CallError::Forbidden(_) => Origin::Client,
+            | CallError::Forbidden(_)
+            | CallError::RateLimited { .. } => Origin::Client,
             CallError::Fault(_) => Origin::Handler,
             CallError::Backend { source, .. } => match source {
                 // The service answered on its own terms: a fault of its

@@ -62,6 +62,16 @@ pub(crate) fn call_fault(method: &str, err: &CallError) -> Fault {
             FORBIDDEN,
             format!("method \"{name}\" is not allowed for this caller"),
         ),
+        CallError::RateLimited {
+            method,
+            retry_after,
+        } => Fault::new(
+            RATE_LIMITED,
+            format!(
+                "method \"{method}\": too many calls; retry in {} s",
+                retry_after.as_secs().max(1)
+            ),
+        ),
         CallError::Fault(f) => f.clone(),
         CallError::Backend { source, .. } => backend_fault(method, source),
         CallError::Timeout(_) => Fault::new(TRANSPORT_TIMEOUT, format!("{method}: timeout")),

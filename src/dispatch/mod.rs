@@ -3,7 +3,7 @@
 //! `system.*` methods.
 //!
 //! - `dispatcher.rs`: one call, its auth policy, timeout and metrics;
-//!   `access.rs`: roles, who may call what;
+//!   `access.rs`: roles, who may call what; `limits.rs`: rate limits;
 //! - `table.rs`: which target answers a name; `handler.rs`, `typed.rs`:
 //!   in-process handlers, and typed Rust functions as handlers;
 //! - `introspection.rs`, `multicall.rs`: the `system.*` methods;
@@ -18,6 +18,7 @@ mod error;
 pub mod fault;
 mod handler;
 mod introspection;
+mod limits;
 mod multicall;
 mod options;
 mod table;
@@ -27,6 +28,7 @@ pub use access::{Access, Role};
 pub use dispatcher::{Answer, Dispatcher, MulticallSummary};
 pub use error::CallError;
 pub use handler::{CallResult, Handler, Instance};
+pub use limits::{Counts, Limit, LimitKey, RateLimits};
 pub use options::DispatchOptions;
 pub use table::{Pattern, Rename, Route, RoutingTable, TableError, Target};
 pub use typed::{Bytes, FromValue, IntoCallResult, IntoValue, RawFn};

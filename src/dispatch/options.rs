@@ -4,6 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::access::Access;
+use super::limits::RateLimits;
 
 use crate::call::AuthPolicy;
 use crate::defaults;
@@ -30,6 +31,8 @@ pub struct DispatchOptions {
     pub auth: AuthPolicy,
     /// Roles and who holds them, for routes that name roles.
     pub access: Option<Arc<Access>>,
+    /// Rate limits (`[[rate_limits]]`).
+    pub rate_limits: Option<Arc<RateLimits>>,
 }
 
 impl Default for DispatchOptions {
@@ -45,6 +48,7 @@ impl Default for DispatchOptions {
             call_timeout: Some(defaults::CALL_TIMEOUT),
             auth: AuthPolicy::Public,
             access: None,
+            rate_limits: None,
         }
     }
 }

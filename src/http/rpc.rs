@@ -121,6 +121,12 @@ pub(crate) fn answer(
     if outcome.forbidden {
         return Err(HttpError::Forbidden);
     }
+    if let Some(wait) = outcome.retry_after {
+        // Whole seconds, rounded up: a client retrying at once would be
+        // refused again.
+        let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
+        return Err(HttpError::TooManyRequests(secs.max(1)));
+    }
     let threshold = app.live().encode_threshold;
     let body = std::mem::take(&mut outcome.body);
     let (payload, gzipped) = gzip::compress_response(body, threshold, wants_gzip);

@@ -49,6 +49,9 @@ pub enum HttpError {
     /// A single call the caller's roles do not allow.
     #[error("not allowed")]
     Forbidden,
+    /// A single call over a rate limit; retry after this many seconds.
+    #[error("too many calls")]
+    TooManyRequests(u64),
 }
 
 impl HttpError {
@@ -66,6 +69,7 @@ impl HttpError {
             HttpError::Draining => StatusCode::SERVICE_UNAVAILABLE,
             HttpError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             HttpError::Forbidden => StatusCode::FORBIDDEN,
+            HttpError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -105,6 +109,9 @@ impl HttpError {
                     header::WWW_AUTHENTICATE,
                     HeaderValue::from_static(mode.challenge()),
                 );
+            }
+            HttpError::TooManyRequests(secs) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(secs));
             }
             HttpError::NotFound
             | HttpError::BadGzip
