@@ -25,10 +25,14 @@ fi
 command -v openssl >/dev/null || need+=(openssl)
 
 # PyPI clients the tests drive as legacy clients: python-bugzilla (its
-# XML-RPC mode, tests/bugzilla.rs).
+# XML-RPC mode, tests/bugzilla.rs) and python-wordpress-xmlrpc
+# (tests/wordpress.rs).
 python3 -c 'import bugzilla' 2>/dev/null \
   || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore python-bugzilla \
   || echo "install-test-deps: could not pip install python-bugzilla" >&2
+python3 -c 'import wordpress_xmlrpc' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore python-wordpress-xmlrpc \
+  || echo "install-test-deps: could not pip install python-wordpress-xmlrpc" >&2
 
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
