@@ -9,7 +9,8 @@ use serde_json::Value as Json;
 
 use super::raw::{BodyConfig, ErrorsConfig, QueryConfig, ResultConfig, RouteConfig};
 use crate::backend::{
-    Body, Coerce, ErrorMap, ErrorRule, Mapping, PathTemplate, Query, RequestMap, ResultMap, Source,
+    Body, Coerce, ErrorMap, ErrorRule, HttpMethod, Mapping, PathTemplate, Query, RequestMap,
+    ResultMap, Source,
 };
 
 /// Whether the route uses any mapping key (the plain `path` does not
@@ -25,8 +26,12 @@ pub(super) fn has_mapping(rc: &RouteConfig) -> bool {
 }
 
 /// The route's mapping; errors are `(key, message)`, the key relative to
-/// the route.
-pub(super) fn route_mapping(rc: &RouteConfig) -> Result<Mapping, (String, String)> {
+/// the route. `backend_method` is the backend's `http_method`, for a route
+/// without its own.
+pub(super) fn route_mapping(
+    rc: &RouteConfig,
+    backend_method: HttpMethod,
+) -> Result<Mapping, (String, String)> {
     let names = rc.params.as_deref();
     fn at(key: &str) -> impl Fn(String) -> (String, String) + '_ {
         move |msg| (key.to_owned(), msg)
@@ -94,6 +99,35 @@ pub(super) fn route_mapping(rc: &RouteConfig) -> Result<Mapping, (String, String
         None => ResultMap::default(),
         Some(r) => result_map(r)?,
     };
+    // A whole param sent as a header or as Basic auth (a password) must not
+    // go out a second time in the params the route sends by default:
+    // members of a struct are taken out of it, but a whole param can only
+    // be left out by naming what is sent instead.
+    let whole_credential = headers
+        .iter()
+        .map(|(_, s)| s)
+        .chain(basic_auth.iter().flat_map(|(u, p)| [u, p]))
+        .find_map(|s| match s {
+            Source::Param(p) if p.members.is_empty() => Some(p.to_string()),
+            _ => None,
+        });
+    if let Some(param) = whole_credential {
+        let method = rc.http_method.unwrap_or(backend_method);
+        let (key, unset) = if method.has_body() {
+            ("body", matches!(body, Body::Params))
+        } else {
+            ("query", matches!(query, Query::Params))
+        };
+        if unset {
+            return Err((
+                key.to_owned(),
+                format!(
+                    "{param} goes in a header or Basic auth, and the default {key} would send it too: set {key} (e.g. {key} = {})",
+                    if key == "body" { "false" } else { "{}" }
+                ),
+            ));
+        }
+    }
     Ok(Mapping {
         request: RequestMap {
             method: rc.http_method,
@@ -269,6 +303,11 @@ mod tests {
                 ".result.types.when",
             ),
             ("basic_auth = [\"{0}\"]\n", ".basic_auth"),
+            ("basic_auth = [\"{0}\", \"{1}\"]\n", ".body"),
+            (
+                "http_method = \"GET\"\nheaders = { X-Key = \"{1}\" }\n",
+                ".query",
+            ),
         ] {
             let err = route_error(route);
             assert!(

@@ -118,7 +118,8 @@ fn build_route(
                         "the mapping keys (http_method, a path template, query, headers, basic_auth, body, result) apply to json backends; {name:?} is not one"
                     )));
                 }
-                Some(Arc::new(mapping::route_mapping(rc)?))
+                let backend_method = config.backends[name.as_str()].http_method;
+                Some(Arc::new(mapping::route_mapping(rc, backend_method)?))
             } else {
                 None
             };
