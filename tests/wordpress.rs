@@ -372,3 +372,43 @@ except InvalidCredentialsError as e:
     );
     credentials_only_in_the_header(&wp, &bin);
 }
+
+#[test]
+fn a_multicall_of_a_hundred_guesses_lets_five_reach_wordpress() {
+    let wp = wordpress();
+    let bin = gateway(&wp);
+    let before = wp.requests().len();
+    let out = desktop_editor(
+        &bin,
+        &wp,
+        r#"
+m = x.MultiCall(s)
+for _ in range(100):
+    m.wp.getUsersBlogs(USER, WRONG)
+results = m()
+codes = []
+for i in range(100):
+    try:
+        results[i]
+    except x.Fault as f:
+        codes.append(f.faultCode)
+print("403:", codes.count(403), "-32429:", codes.count(-32429), "other:", len(codes) - codes.count(403) - codes.count(-32429))
+"#,
+    );
+    assert_lines(&out, &["403: 5 -32429: 95 other: 0"]);
+    // Only five requests reached WordPress (the stand-in's own /__requests
+    // calls are not counted).
+    let reached = wp.requests()[before..]
+        .iter()
+        .filter(|r| r["path"] != "/__requests")
+        .count();
+    assert_eq!(reached, 5, "{:?}", wp.requests());
+    // Five failures used the address's tokens up: until one is earned back,
+    // even the right password waits (a single call: HTTP 429).
+    let out = desktop_editor(
+        &bin,
+        &wp,
+        "try:\n    s.wp.getUsersBlogs(USER, PASSWORD)\nexcept x.ProtocolError as e:\n    print(e.errcode)\n",
+    );
+    assert_lines(&out, &["429"]);
+}
