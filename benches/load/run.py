@@ -4,13 +4,19 @@
 Targets: the gateway (release build), CPython's SimpleXMLRPCServer with
 ThreadingMixIn (cpython_server.py), the hyper floor (examples/hyper_floor.rs:
 fixed right answer, no parsing), and for routed calls the JSON-RPC demo
-backend called directly. Every workload is checked for a correct answer
+backend called directly. Peers (workloads 1 to 5, where they can serve
+them): the XML-RPC servers a user could pick instead, with the same demo
+functions, built by peers/build.py: dxr (dxr_server from crates.io) and
+xmlrpc-c (its Abyss server in C, Debian's libxmlrpc-core-c3-dev; a peer
+whose toolchain or package is missing is skipped with a message). Every
+workload is checked for a correct answer
 before it is timed. The target under test pinned to CPU 0; wrk and the
 backends behind the gateway to CPU 1. The targets of a workload run in
 turn, --repeat rounds, and each keeps its best run: on a shared VM noise
 only ever slows a run down, and interleaving exposes every target to it.
 
 Usage: python3 benches/load/run.py [--duration 3] [--repeat 3] [--only 1,2] [--out bench-results]
+                                  [--peers dxr,xmlrpc-c] [--peers-target target/peers]
 Writes bench-results/load.json and prints a markdown table.
 """
 import argparse
@@ -29,6 +35,8 @@ import threading
 import time
 import urllib.request
 import xmlrpc.client as xc
+
+from peers.build import DEFAULT_TARGET as PEERS_TARGET, PEERS, build as build_peers
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 HERE = os.path.join(ROOT, "benches", "load")
@@ -102,12 +110,63 @@ def response_body(value):
 
 
 def post(url, body, ctype="text/xml", headers=None):
+    return post_encoding(url, body, ctype, headers)[0]
+
+
+def post_encoding(url, body, ctype="text/xml", headers=None):
+    """The answer's body, gunzipped, and its Content-Encoding."""
     req = urllib.request.Request(url, data=body, headers={"Content-Type": ctype, **(headers or {})})
     with urllib.request.urlopen(req, timeout=30) as r:
         data = r.read()
-        if r.headers.get("Content-Encoding") == "gzip":
+        encoding = r.headers.get("Content-Encoding")
+        if encoding == "gzip":
             data = gzip.decompress(data)
-        return data
+        return data, encoding
+
+
+def close(got, want, rel=1e-14):
+    """Equal, but doubles only to `rel` (xmlrpc-c prints doubles to 15 or
+    16 significant digits, so its echo of a double is not always exact)."""
+    if isinstance(got, float) and isinstance(want, float):
+        return got == want or abs(got - want) <= rel * max(abs(got), abs(want))
+    if isinstance(got, list) and isinstance(want, list):
+        return len(got) == len(want) and all(close(g, w, rel) for g, w in zip(got, want))
+    if isinstance(got, dict) and isinstance(want, dict):
+        return got.keys() == want.keys() and all(close(got[k], want[k], rel) for k in want)
+    return got == want
+
+
+def peers_for(peer_urls, workload, body, want, headers=None):
+    """(target name, url) of the peers ({name: url}) that answer `body`
+    rightly. A peer that cannot (a fault, say, for a method it lacks) is
+    left out of the workload with a message. A name says how a peer's
+    answer differs where it still does the work: not compressed, or
+    doubles rounded. `want` may be a function of the answer instead."""
+    ok = []
+    for name, url in peer_urls.items():
+        try:
+            data, encoding = post_encoding(url, body, headers=headers)
+            got = xc.loads(data, use_builtin_types=False)[0][0]
+        except xc.Fault as f:
+            print(f"  peer {name} left out of workload {workload}: fault {f.faultCode} {f.faultString!r}",
+                  file=sys.stderr)
+            continue
+        except Exception as e:  # noqa: BLE001 (an HTTP error, a broken answer: the peer is left out)
+            print(f"  peer {name} left out of workload {workload}: {e!r}", file=sys.stderr)
+            continue
+        notes = []
+        right = want(got) if callable(want) else got == want
+        if not right and not callable(want) and close(got, want):
+            right = True
+            notes.append("doubles rounded")
+        if not right:
+            print(f"  peer {name} left out of workload {workload}: wrong answer {str(got)[:200]!r}",
+                  file=sys.stderr)
+            continue
+        if headers and "gzip" in headers.get("Accept-Encoding", "") and encoding != "gzip":
+            notes.append("no gzip")
+        ok.append((f"{name} ({', '.join(notes)})" if notes else name, url))
+    return ok
 
 
 def wrk(url, body, conns, duration, ctype="text/xml", accept_encoding="", threads=1):
@@ -185,12 +244,21 @@ def main():
                     help="interleaved runs per target; the best one counts (noise only slows a run)")
     ap.add_argument("--only", default="1,2,3,4,5,6,7,mem")
     ap.add_argument("--out", default=os.path.join(ROOT, "bench-results"))
+    ap.add_argument("--peers", default=",".join(PEERS),
+                    help="the other XML-RPC servers to run on workloads 1 to 5 (dxr, xmlrpc-c); '' for none")
+    ap.add_argument("--peers-target", default=PEERS_TARGET,
+                    help="where peers/build.py builds them (default target/peers, or $XG_PEERS_TARGET)")
     args = ap.parse_args()
     only = set(args.only.split(","))
+    peer_names = [p for p in args.peers.split(",") if p]
+    unknown = set(peer_names) - set(PEERS)
+    if unknown:
+        sys.exit(f"unknown peers {sorted(unknown)}; known: {', '.join(PEERS)}")
     if shutil.which("wrk") is None:
-        sys.exit("run.py needs wrk: apt-get install wrk (Debian's package)")
+        sys.exit("run.py needs wrk: apt-get install wrk (Debian's package; benches/load/install-deps.sh)")
     d = args.duration
     build()
+    peer_argv = build_peers(os.path.abspath(args.peers_target), peer_names) if only & set("12345") else {}
     os.makedirs(args.out, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="xg-bench-")
     results = {"date": datetime.date.today().isoformat(), "machine": machine(), "duration_s": d,
@@ -243,6 +311,16 @@ def main():
     py = Proc([sys.executable, os.path.join(HERE, "cpython_server.py"), str(py_port)], py_port)
     gw_url, py_url = f"http://127.0.0.1:{gw_port}/RPC2", f"http://127.0.0.1:{py_port}/RPC2"
     floors = {}
+    # The peers: other XML-RPC servers with the same demo functions, each on
+    # CPU 0 when under test, as the gateway.
+    peer_procs, peer_urls = {}, {}
+    for name, argv in peer_argv.items():
+        port = free_port()
+        try:
+            peer_procs[name] = Proc([*argv, str(port)], port)
+            peer_urls[name] = f"http://127.0.0.1:{port}/RPC2"
+        except (OSError, RuntimeError) as e:
+            print(f"peer {name} skipped: it did not start ({e})", file=sys.stderr)
 
     def floor_for(name, answer):
         port = free_port()
@@ -270,38 +348,46 @@ def main():
             floor = floor_for("add", response_body(5))
             for url in (gw_url, py_url, floor):
                 check(url, add_body, 5)
+            peers = peers_for(peer_urls, 1, add_body, 5)
             for conns in (1, 64):
                 compare_urls(f"1 add(2,3) c={conns}",
-                             (("gateway", gw_url), ("cpython", py_url), ("floor", floor)), add_body, conns)
+                             (("gateway", gw_url), ("cpython", py_url), *peers, ("floor", floor)), add_body, conns)
         if "2" in only:
             want = xc.loads(response_body(big))[0][0]
             floor = floor_for("big", response_body(big))
             for url in (gw_url, py_url, floor):
                 check(url, echo_big, want)
+            peers = peers_for(peer_urls, 2, echo_big, want)
             # CPython takes about a second per request here: in a 3 s run
             # its 16 connections finish two or three rounds each, so its
             # count moves by a whole round (a third) with where the run
             # ends. Ten seconds at least keep that under a tenth.
             compare_urls("2 echo 350KB c=16",
-                         (("gateway", gw_url), ("cpython", py_url), ("floor", floor)), echo_big, 16,
+                         (("gateway", gw_url), ("cpython", py_url), *peers, ("floor", floor)), echo_big, 16,
                          duration=max(d, 10))
         if "3" in only:
             want = [[2 * i] for i in range(50)]
             for url in (gw_url, py_url):
                 check(url, mc_body, want)
-            compare_urls("3 multicall 50 x add c=16", (("gateway", gw_url), ("cpython", py_url)), mc_body, 16)
+            peers = peers_for(peer_urls, 3, mc_body, want)
+            compare_urls("3 multicall 50 x add c=16", (("gateway", gw_url), ("cpython", py_url), *peers), mc_body, 16)
         if "4" in only:
             want = xc.loads(echo_20k)[0][0]
             for url in (gw_url, py_url):
                 check(url, echo_20k, want, headers={"Accept-Encoding": "gzip"})
-            compare_urls("4 echo 20KB gzip c=16", (("gateway", gw_url), ("cpython", py_url)), echo_20k, 16,
+            peers = peers_for(peer_urls, 4, echo_20k, want, headers={"Accept-Encoding": "gzip"})
+            compare_urls("4 echo 20KB gzip c=16", (("gateway", gw_url), ("cpython", py_url), *peers), echo_20k, 16,
                          accept_encoding="gzip")
         if "5" in only:
             want = xc.loads(post(gw_url, list_body))[0][0]
             floor = floor_for("list", response_body(want))
             check(gw_url, list_body, want)
             check(floor, list_body, want)
-            compare_urls("5 system.listMethods c=16", (("gateway", gw_url), ("floor", floor)), list_body, 16)
+            # A peer lists its own names (xmlrpc-c: 12, its system.* ones
+            # included; the gateway 8): it must list the demo functions.
+            demo = {"pow", "add", "div", "echo", "system.listMethods"}
+            peers = peers_for(peer_urls, 5, list_body, lambda got: isinstance(got, list) and demo <= set(got))
+            compare_urls("5 system.listMethods c=16", (("gateway", gw_url), *peers, ("floor", floor)), list_body, 16)
         if "6" in only:
             direct_body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "math.add", "params": [2, 3]}).encode()
             direct_url = f"http://127.0.0.1:{direct_port}/rpc"
@@ -354,7 +440,7 @@ def main():
             row("mem echo 350KB c=256", "gateway", r, rss_peak_mb=round(peak[0], 1))
             results["rss_after_mb"] = round(gw.rss_mb(), 1)
     finally:
-        for p in [gw, py, backend, direct, slow, *floors.values()]:
+        for p in [gw, py, backend, direct, slow, *floors.values(), *peer_procs.values()]:
             p.stop()
     with open(os.path.join(args.out, "load.json"), "w") as f:
         json.dump(results, f, indent=2)
@@ -388,13 +474,28 @@ def summary(results):
             met = "" if ok is None else ("yes" if ok(value) else "NO")
             lines.append(f"| {name} | {fmt.format(value)} | {goal} | {met} |")
 
+    def peers(w, short):
+        """The gateway's req/s over each peer's (no goal), for the peers
+        that ran workload w; a peer's target name may say how its answer
+        differed ("xmlrpc-c (no gzip)")."""
+        for peer in PEERS:
+            target = next((t for (ww, t) in by if ww == w and (t == peer or t.startswith(peer + " ("))), None)
+            if target is not None:
+                add(f"{short}: gateway / {target} req/s", ratio(w, "gateway", target), "(reference)", None)
+
     add("1 c=64: gateway / floor req/s", ratio("1 add(2,3) c=64", "gateway", "floor"), ">= 0.6", lambda v: v >= 0.6)
     add("1 c=64: gateway / CPython req/s", ratio("1 add(2,3) c=64", "gateway", "cpython"), ">= 15", lambda v: v >= 15)
+    peers("1 add(2,3) c=64", "1 c=64")
     add("1 c=1: gateway / floor p50 latency", ratio("1 add(2,3) c=1", "gateway", "floor", "p50_us"), "<= 1.2", lambda v: v <= 1.2)
+    peers("1 add(2,3) c=1", "1 c=1")
     add("2: gateway / CPython req/s", ratio("2 echo 350KB c=16", "gateway", "cpython"), ">= 15", lambda v: v >= 15)
+    peers("2 echo 350KB c=16", "2")
     add("3: gateway / CPython req/s", ratio("3 multicall 50 x add c=16", "gateway", "cpython"), ">= 10", lambda v: v >= 10)
+    peers("3 multicall 50 x add c=16", "3")
     add("4: gateway / CPython req/s", ratio("4 echo 20KB gzip c=16", "gateway", "cpython"), ">= 8", lambda v: v >= 8)
+    peers("4 echo 20KB gzip c=16", "4")
     add("5: gateway / floor req/s", ratio("5 system.listMethods c=16", "gateway", "floor"), ">= 0.6", lambda v: v >= 0.6)
+    peers("5 system.listMethods c=16", "5")
     g1, d1 = by.get(("6 routed JSON-RPC c=1", "gateway")), by.get(("6 routed JSON-RPC c=1", "direct"))
     add("6 c=1: added median latency (us)", (g1["p50_us"] - d1["p50_us"]) if g1 and d1 else None, "<= 100", lambda v: v <= 100, "{:.0f}")
     add("6 c=64: gateway / direct req/s", ratio("6 routed JSON-RPC c=64", "gateway", "direct"), ">= 0.5", lambda v: v >= 0.5)
