@@ -18,19 +18,24 @@ use super::error::BackendError;
 use super::service::Backend;
 use super::service::BackendCall;
 use super::service::json_params;
-use super::spec::HttpMethod;
+use super::spec::{BuildError, HttpMethod};
 use crate::call::CallContext;
 use crate::xmlrpc::Value;
 
 /// A plain JSON/HTTP service.
 pub(super) struct JsonBackend {
     endpoint: Arc<Endpoint>,
+    http: reqwest::Client,
     method: HttpMethod,
 }
 
 impl JsonBackend {
-    pub(super) fn new(endpoint: Arc<Endpoint>, method: HttpMethod) -> Self {
-        JsonBackend { endpoint, method }
+    pub(super) fn new(endpoint: Arc<Endpoint>, method: HttpMethod) -> Result<Self, BuildError> {
+        Ok(JsonBackend {
+            http: endpoint.http_only()?,
+            endpoint,
+            method,
+        })
     }
 }
 
@@ -49,6 +54,7 @@ impl Backend for JsonBackend {
         ctx: CallContext,
     ) -> BoxFuture<'static, Result<Value, BackendError>> {
         let ep = self.endpoint.clone();
+        let http = self.http.clone();
         let has_body = self.method.has_body();
         let method = self.method.as_reqwest();
         async move {
@@ -60,11 +66,10 @@ impl Backend for JsonBackend {
             let body =
                 bytes::Bytes::from(serde_json::to_vec(&body).expect("JSON values serialize"));
             let retries = ep.retries_for(call.idempotent);
-            let (ep, body, url, method) = (&*ep, &body, &url, &method);
+            let (ep, http, body, url, method) = (&*ep, &http, &body, &url, &method);
             ep.run(&call.method, &ctx, |headers| async move {
                 let build = || {
-                    let request = ep
-                        .http
+                    let request = http
                         .request(method.clone(), url.clone())
                         .header(ACCEPT, "application/json")
                         .headers(headers.clone());

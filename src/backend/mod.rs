@@ -5,9 +5,10 @@
 //! - `service.rs`: the [`Backend`] trait and the [`BackendCall`] it gets;
 //! - `spec.rs`: a backend's checked settings, which `config` builds;
 //! - `build.rs`: spec -> running backend;
-//! - `endpoint.rs`: what every kind shares (URL, HTTP client, headers,
+//! - `endpoint.rs`: what every kind shares (URL, transport, headers,
 //!   limits); `breaker.rs`: the circuit breaker and concurrency limit;
 //! - `client.rs`: the outbound HTTP client and the XML-RPC client;
+//!   `scgi.rs`: the SCGI client (xmlrpc over SCGI, as rTorrent serves it);
 //! - `convert.rs`: values to and from JSON;
 //! - one file per kind: `jsonrpc.rs`, `json.rs`, `xmlrpc.rs`.
 //!
@@ -22,6 +23,7 @@ mod endpoint;
 mod error;
 mod json;
 mod jsonrpc;
+mod scgi;
 mod service;
 mod spec;
 mod xmlrpc;
