@@ -513,6 +513,43 @@ HTTP_X_REQUEST_ID\x00r-1\x00HTTP_X_MANY\x00a, b\x00";
         }
     }
 
+    #[tokio::test(start_paused = true)]
+    async fn a_failed_connect_is_tried_again_after_the_backoff() {
+        let dir = std::env::temp_dir().join(format!("xg-scgi-retry-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let sock = dir.join("late.sock");
+        let _ = std::fs::remove_file(&sock);
+        let client = ScgiClient::new(
+            &"scgi://localhost/RPC2".parse().unwrap(),
+            Some(&sock),
+            Duration::from_secs(5),
+        )
+        .unwrap();
+        let started = tokio::time::Instant::now();
+        let call = tokio::spawn(async move { client.post(b"x", &HeaderMap::new(), 2).await });
+        // The first attempt finds no socket and backs off for 50 ms (on
+        // the paused clock); the server appears in the meantime.
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        let listener = tokio::net::UnixListener::bind(&sock).unwrap();
+        let (mut conn, _) = listener.accept().await.unwrap();
+        let mut got = Vec::new();
+        let mut chunk = [0u8; 1024];
+        while !got.ends_with(b",x") {
+            let n = conn.read(&mut chunk).await.unwrap();
+            assert!(n > 0);
+            got.extend_from_slice(&chunk[..n]);
+        }
+        conn.write_all(b"Status: 200 OK\r\n\r\nok").await.unwrap();
+        drop(conn);
+        assert_eq!(call.await.unwrap().unwrap(), b"ok");
+        let took = started.elapsed();
+        assert!(
+            took >= backoff(1) && took < Duration::from_secs(1),
+            "{took:?}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
     #[tokio::test]
     async fn a_request_goes_out_and_the_answer_comes_back_over_a_socket() {
         let dir = std::env::temp_dir().join(format!("xg-scgi-unit-{}", std::process::id()));
