@@ -315,6 +315,12 @@ impl Binary {
     /// Starts `xmlrpc-gateway --config FILE --listen 127.0.0.1:0` with JSON
     /// logs, and waits for it to say where it listens.
     pub fn start(config_toml: &str) -> Binary {
+        Binary::start_env(config_toml, &[])
+    }
+
+    /// As [`Binary::start`], with `env` added to the process environment
+    /// (e.g. `XMLRPC_GATEWAY__...` keys).
+    pub fn start_env(config_toml: &str, env: &[(&str, &str)]) -> Binary {
         let dir = TempDir::new();
         let file = dir.0.join("gateway.toml");
         std::fs::write(&file, config_toml).unwrap();
@@ -323,6 +329,7 @@ impl Binary {
             .arg(&file)
             .arg("--listen")
             .arg("127.0.0.1:0")
+            .envs(env.iter().copied())
             .env("XMLRPC_GATEWAY__LOG__FORMAT", "json")
             .env_remove("RUST_LOG")
             .stdin(Stdio::null())
