@@ -526,12 +526,15 @@ HTTP_X_REQUEST_ID\x00r-1\x00HTTP_X_MANY\x00a, b\x00";
         )
         .unwrap();
         let started = tokio::time::Instant::now();
-        let call = tokio::spawn(async move { client.post(b"x", &HeaderMap::new(), 2).await });
+        let mut call = tokio::spawn(async move { client.post(b"x", &HeaderMap::new(), 2).await });
         // The first attempt finds no socket and backs off for 50 ms (on
         // the paused clock); the server appears in the meantime.
         tokio::time::sleep(Duration::from_millis(10)).await;
         let listener = tokio::net::UnixListener::bind(&sock).unwrap();
-        let (mut conn, _) = listener.accept().await.unwrap();
+        let (mut conn, _) = tokio::select! {
+            accepted = listener.accept() => accepted.unwrap(),
+            gave_up = &mut call => panic!("the call ended without trying again: {gave_up:?}"),
+        };
         let mut got = Vec::new();
         let mut chunk = [0u8; 1024];
         while !got.ends_with(b",x") {
