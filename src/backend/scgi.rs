@@ -296,10 +296,13 @@ async fn read_response<R: AsyncRead + Unpin>(
     loop {
         if head.is_none() {
             head = parse_head(&buf)?;
-            if let Some(h) = &head
-                && !(200..300).contains(&h.status)
-            {
-                return Err(BackendError::Status(h.status, None));
+            if let Some(h) = &head {
+                if !(200..300).contains(&h.status) {
+                    return Err(BackendError::Status(h.status, None));
+                }
+                if h.content_length.is_some_and(|n| n > max) {
+                    return Err(BackendError::BadBody("response too large".to_owned()));
+                }
             }
         }
         if let Some(Head {
@@ -332,7 +335,7 @@ async fn read_response<R: AsyncRead + Unpin>(
         }));
     };
     if let Some(length) = head.content_length
-        && buf.len() < head.body_start + length
+        && buf.len() < head.body_start.saturating_add(length)
     {
         return Err(malformed("truncated body"));
     }
@@ -483,6 +486,16 @@ HTTP_X_REQUEST_ID\x00r-1\x00HTTP_X_MANY\x00a, b\x00";
         answer.resize(2000, b'x');
         let msg = bad_body(read(&answer, 1000).await);
         assert!(msg.contains("too large"), "{msg}");
+        // A Content-Length beyond the bound is refused before any body,
+        // however large the number.
+        for length in ["1001", &usize::MAX.to_string()] {
+            let answer = format!("Content-Length: {length}\r\n\r\nabc");
+            let msg = bad_body(read(answer.as_bytes(), 1000).await);
+            assert!(msg.contains("too large"), "{msg}");
+        }
+        let answer = format!("Content-Length: {}\r\n\r\nabc", usize::MAX);
+        let msg = bad_body(read(answer.as_bytes(), usize::MAX).await);
+        assert!(msg.contains("truncated body"), "{msg}");
         // A head that never ends stops at its own bound.
         let endless = vec![b'a'; MAX_HEAD_BYTES + 10];
         let msg = bad_body(read(&endless, usize::MAX).await);
