@@ -5,6 +5,9 @@ set -euo pipefail
 
 need=()
 command -v python3 >/dev/null || need+=(python3)
+# supervisord and supervisorctl: a real XML-RPC server on a Unix socket and
+# its real client (tests/supervisord.rs).
+command -v supervisord >/dev/null || need+=(supervisor)
 # Perl RPC::XML: a second real XML-RPC client.
 perl -MRPC::XML::Client -e 1 2>/dev/null || need+=(librpc-xml-perl)
 # promtool lints /metrics and checks the Prometheus config and alert rules

@@ -19,12 +19,12 @@ pub(crate) fn build(
 ) -> Result<Arc<dyn Backend>, BuildError> {
     let endpoint = Arc::new(Endpoint::new(name, spec, metrics)?);
     Ok(match spec.kind {
-        Kind::JsonRpc => Arc::new(JsonRpcBackend::new(endpoint)),
+        Kind::JsonRpc => Arc::new(JsonRpcBackend::new(endpoint)?),
         Kind::Json => Arc::new(JsonBackend::new(
             endpoint,
             spec.http_method,
             spec.errors.clone(),
-        )),
+        )?),
         Kind::XmlRpc => Arc::new(XmlRpcBackend::new(endpoint)?),
     })
 }

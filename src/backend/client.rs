@@ -175,13 +175,7 @@ impl XmlRpcClient {
         extra: &HeaderMap,
         retries: u32,
     ) -> Result<Value, BackendError> {
-        let opts = EncodeOptions {
-            allow_none: true,
-            ..EncodeOptions::default()
-        };
-        let body = xmlrpc::encode_call(method, params, &opts)
-            .map(bytes::Bytes::from)
-            .map_err(|e| BackendError::Transport(e.to_string()))?;
+        let body = encode_call(method, params)?;
         let build = || {
             let mut request = self
                 .http
@@ -201,10 +195,27 @@ impl XmlRpcClient {
             return Err(BackendError::Status(status.as_u16(), None));
         }
         let body = read_body(response).await?;
-        match xmlrpc::decode_response(&body, &self.limits) {
-            Ok(Ok(value)) => Ok(value),
-            Ok(Err(fault)) => Err(BackendError::Remote(fault)),
-            Err(err) => Err(BackendError::BadBody(err.to_string())),
-        }
+        decode_answer(&body, &self.limits)
+    }
+}
+
+/// The body of an XML-RPC call as the gateway sends it (nil allowed: JSON
+/// services answer null, and a client's nil passes on).
+pub(crate) fn encode_call(method: &str, params: &[Value]) -> Result<bytes::Bytes, BackendError> {
+    let opts = EncodeOptions {
+        allow_none: true,
+        ..EncodeOptions::default()
+    };
+    xmlrpc::encode_call(method, params, &opts)
+        .map(bytes::Bytes::from)
+        .map_err(|e| BackendError::Transport(e.to_string()))
+}
+
+/// An XML-RPC answer: its value, a fault (`Remote`), or `BadBody`.
+pub(crate) fn decode_answer(body: &[u8], limits: &Limits) -> Result<Value, BackendError> {
+    match xmlrpc::decode_response(body, limits) {
+        Ok(Ok(value)) => Ok(value),
+        Ok(Err(fault)) => Err(BackendError::Remote(fault)),
+        Err(err) => Err(BackendError::BadBody(err.to_string())),
     }
 }

@@ -1,6 +1,7 @@
 //! What every backend kind shares: where the service is, how to reach it
-//! (its own HTTP client and pool), the headers it is sent, and the limits
-//! that protect it (timeout, circuit breaker, concurrency).
+//! (its own HTTP client and pool, over TCP or a Unix socket, or SCGI), the
+//! headers it is sent, and the limits that protect it (timeout, circuit
+//! breaker, concurrency).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use tokio::time::Instant;
 use super::breaker::{Breaker, Limiter};
 use super::client;
 use super::error::BackendError;
+use super::scgi::ScgiClient;
 use super::spec::{BackendSpec, BuildError};
 use crate::call::CallContext;
 use crate::metrics::Metrics;
@@ -19,13 +21,21 @@ use crate::metrics::Metrics;
 /// The header carrying the gateway's request id to every backend.
 pub(super) const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
 
+/// How a backend's requests travel.
+pub(super) enum Transport {
+    /// HTTP or HTTPS, over TCP or the backend's Unix socket: this backend's
+    /// own reqwest client (its own pool and connect timeout).
+    Http(reqwest::Client),
+    /// SCGI, over TCP or a Unix socket: one connection per call.
+    Scgi(ScgiClient),
+}
+
 /// What every backend kind shares: where the service is, how to reach it,
 /// and the limits that protect it.
 pub(super) struct Endpoint {
     pub name: String,
     pub url: reqwest::Url,
-    /// This backend's own client: its own pool and connect timeout.
-    pub http: reqwest::Client,
+    pub transport: Transport,
     /// Bound on a whole call, slot wait and retries included.
     pub timeout: Duration,
     /// Static headers from config (env already substituted).
@@ -39,24 +49,36 @@ pub(super) struct Endpoint {
 }
 
 impl Endpoint {
-    /// The endpoint of backend `name`: its own HTTP client (pool and
-    /// connect timeout), breaker (showing its state in `metrics`) and
-    /// concurrency limit.
+    /// The endpoint of backend `name`: its own transport (an HTTP client
+    /// with its pool and connect timeout, connecting to the Unix socket
+    /// when the spec names one; or an SCGI client), breaker (showing its
+    /// state in `metrics`) and concurrency limit.
     pub(super) fn new(
         name: &str,
         spec: &BackendSpec,
         metrics: &Metrics,
     ) -> Result<Endpoint, BuildError> {
-        let mut builder =
-            client::client_builder(spec.max_concurrency).connect_timeout(spec.connect_timeout);
-        if spec.url.scheme() == "http" {
-            builder = builder.tls_backend_preconfigured(client::plain_http_tls());
-        }
-        let http = builder.build().map_err(BuildError::HttpClient)?;
+        let transport = if spec.is_scgi() {
+            Transport::Scgi(ScgiClient::new(
+                &spec.url,
+                spec.socket.as_deref(),
+                spec.connect_timeout,
+            )?)
+        } else {
+            let mut builder =
+                client::client_builder(spec.max_concurrency).connect_timeout(spec.connect_timeout);
+            if spec.url.scheme() == "http" {
+                builder = builder.tls_backend_preconfigured(client::plain_http_tls());
+            }
+            if let Some(socket) = &spec.socket {
+                builder = builder.unix_socket(socket.clone());
+            }
+            Transport::Http(builder.build().map_err(BuildError::HttpClient)?)
+        };
         Ok(Endpoint {
             name: name.to_owned(),
             url: spec.url.clone(),
-            http,
+            transport,
             timeout: spec.timeout,
             headers: spec.headers.clone(),
             forward: spec.forward_headers.clone(),
@@ -68,6 +90,14 @@ impl Endpoint {
             )),
             limiter: Limiter::new(spec.max_concurrency),
         })
+    }
+
+    /// The HTTP client, for the kinds that speak only HTTP (JSON, JSON-RPC).
+    pub(super) fn http_only(&self) -> Result<reqwest::Client, BuildError> {
+        match &self.transport {
+            Transport::Http(http) => Ok(http.clone()),
+            Transport::Scgi(_) => Err(BuildError::Transport("scgi is for xmlrpc backends only")),
+        }
     }
 
     /// The headers of one request: config headers, the client headers this

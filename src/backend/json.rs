@@ -26,25 +26,31 @@ use super::mapping::Mapped;
 use super::service::Backend;
 use super::service::BackendCall;
 use super::service::json_params;
-use super::spec::HttpMethod;
+use super::spec::{BuildError, HttpMethod};
 use crate::call::CallContext;
 use crate::xmlrpc::Value;
 
 /// A plain JSON/HTTP service.
 pub(super) struct JsonBackend {
     endpoint: Arc<Endpoint>,
+    http: reqwest::Client,
     method: HttpMethod,
     /// Error answers to faults.
     errors: Arc<ErrorMap>,
 }
 
 impl JsonBackend {
-    pub(super) fn new(endpoint: Arc<Endpoint>, method: HttpMethod, errors: ErrorMap) -> Self {
-        JsonBackend {
+    pub(super) fn new(
+        endpoint: Arc<Endpoint>,
+        method: HttpMethod,
+        errors: ErrorMap,
+    ) -> Result<Self, BuildError> {
+        Ok(JsonBackend {
+            http: endpoint.http_only()?,
             endpoint,
             method,
             errors: Arc::new(errors),
-        }
+        })
     }
 }
 
@@ -63,12 +69,13 @@ impl Backend for JsonBackend {
         ctx: CallContext,
     ) -> BoxFuture<'static, Result<Value, BackendError>> {
         let ep = self.endpoint.clone();
+        let http = self.http.clone();
         let default_method = self.method;
         let errors = self.errors.clone();
         async move {
             let request = build_request(&ep.url, &call, default_method)?;
             let retries = ep.retries_for(call.idempotent);
-            let (ep, request) = (&*ep, &request);
+            let (ep, http, request) = (&*ep, &http, &request);
             let answer = ep
                 .run(&call.method, &ctx, call.deadline, |headers| async move {
                     let build = || {
@@ -78,8 +85,7 @@ impl Backend for JsonBackend {
                         for (name, value) in &request.headers {
                             headers.insert(name.clone(), value.clone());
                         }
-                        let builder = ep
-                            .http
+                        let builder = http
                             .request(request.method.clone(), request.url.clone())
                             .header(ACCEPT, "application/json")
                             .headers(headers);

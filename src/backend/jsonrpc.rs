@@ -18,21 +18,24 @@ use super::error::BackendError;
 use super::service::Backend;
 use super::service::BackendCall;
 use super::service::json_params;
+use super::spec::BuildError;
 use crate::call::CallContext;
 use crate::xmlrpc::{Fault, Value};
 
 /// A JSON-RPC 2.0 service.
 pub(super) struct JsonRpcBackend {
     endpoint: Arc<Endpoint>,
+    http: reqwest::Client,
     next_id: Arc<AtomicU64>,
 }
 
 impl JsonRpcBackend {
-    pub(super) fn new(endpoint: Arc<Endpoint>) -> Self {
-        JsonRpcBackend {
+    pub(super) fn new(endpoint: Arc<Endpoint>) -> Result<Self, BuildError> {
+        Ok(JsonRpcBackend {
+            http: endpoint.http_only()?,
             endpoint,
             next_id: Arc::new(AtomicU64::new(1)),
-        }
+        })
     }
 }
 
@@ -51,6 +54,7 @@ impl Backend for JsonRpcBackend {
         ctx: CallContext,
     ) -> BoxFuture<'static, Result<Value, BackendError>> {
         let ep = self.endpoint.clone();
+        let http = self.http.clone();
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         async move {
             let params = json_params(&call)?;
@@ -63,11 +67,10 @@ impl Backend for JsonRpcBackend {
             let body =
                 bytes::Bytes::from(serde_json::to_vec(&request).expect("JSON values serialize"));
             let retries = ep.retries_for(call.idempotent);
-            let (ep, body) = (&*ep, &body);
+            let (ep, http, body) = (&*ep, &http, &body);
             ep.run(&call.method, &ctx, call.deadline, |headers| async move {
                 let build = || {
-                    ep.http
-                        .post(ep.url.clone())
+                    http.post(ep.url.clone())
                         .header(CONTENT_TYPE, "application/json")
                         .header(ACCEPT, "application/json")
                         .headers(headers.clone())

@@ -5,9 +5,10 @@
 //! - `service.rs`: the [`Backend`] trait and the [`BackendCall`] it gets;
 //! - `spec.rs`: a backend's checked settings, which `config` builds;
 //! - `build.rs`: spec -> running backend;
-//! - `endpoint.rs`: what every kind shares (URL, HTTP client, headers,
+//! - `endpoint.rs`: what every kind shares (URL, transport, headers,
 //!   limits); `breaker.rs`: the circuit breaker and concurrency limit;
 //! - `client.rs`: the outbound HTTP client and the XML-RPC client;
+//!   `scgi.rs`: the SCGI client (xmlrpc over SCGI, as rTorrent serves it);
 //! - `convert.rs`: values to and from JSON; `mapping.rs`: a route's
 //!   request and answer mapped onto a REST service; `faults.rs`: a
 //!   service's error answers to the faults its clients expect;
@@ -26,6 +27,7 @@ pub mod faults;
 mod json;
 mod jsonrpc;
 pub mod mapping;
+mod scgi;
 mod service;
 mod spec;
 mod xmlrpc;

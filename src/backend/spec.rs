@@ -3,6 +3,7 @@
 //! running backend. The config layer depends on these types; this layer
 //! never reads config.
 
+use std::path::PathBuf;
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -108,14 +109,19 @@ impl Default for BreakerSpec {
     }
 }
 
-/// One backend, checked: an `http` or `https` URL, non-zero bounds, valid
+/// One backend, checked: an `http` or `https` URL (or, for `xmlrpc`, an
+/// `scgi` one), an absolute socket path if any, non-zero bounds, valid
 /// header names and values.
 #[derive(Clone, Debug)]
 pub struct BackendSpec {
     /// What the service speaks.
     pub kind: Kind,
-    /// Where it is (`http` or `https`).
+    /// Where it is: `http` or `https`, or `scgi` (xmlrpc only). With
+    /// `socket`, the URL gives only the path (and, for HTTP, the `Host`
+    /// header and TLS name).
     pub url: reqwest::Url,
+    /// A Unix socket to connect to instead of the URL's host and port.
+    pub socket: Option<PathBuf>,
     /// Bound on one call: waiting for a slot, connecting, sending, reading.
     pub timeout: Duration,
     /// Bound on opening a connection.
@@ -142,6 +148,7 @@ impl BackendSpec {
         BackendSpec {
             kind,
             url,
+            socket: None,
             timeout: defaults::BACKEND_TIMEOUT,
             connect_timeout: defaults::BACKEND_CONNECT_TIMEOUT,
             max_concurrency: defaults::BACKEND_MAX_CONCURRENCY,
@@ -164,4 +171,15 @@ pub(crate) enum BuildError {
     /// The URL cannot be called.
     #[error("url {0:?} cannot be called")]
     Url(String),
+    /// The transport does not fit the kind or the URL (SCGI for a JSON
+    /// kind, an SCGI URL with neither a port nor a socket).
+    #[error("{0}")]
+    Transport(&'static str),
+}
+
+impl BackendSpec {
+    /// Whether the backend speaks SCGI (an `scgi://` URL) rather than HTTP.
+    pub fn is_scgi(&self) -> bool {
+        self.url.scheme() == "scgi"
+    }
 }

@@ -1,7 +1,8 @@
-//! The `xmlrpc` backend kind: calls are forwarded as XML-RPC with
-//! [`XmlRpcClient`]; faults pass through unchanged. It also answers the
-//! gateway's introspection: the backend's own `system.listMethods` (cached
-//! for [`LIST_TTL`]), `methodHelp` and `methodSignature`.
+//! The `xmlrpc` backend kind: calls are forwarded as XML-RPC, over HTTP
+//! with [`XmlRpcClient`] (TCP or a Unix socket) or over SCGI; faults pass
+//! through unchanged. It also answers the gateway's introspection: the
+//! backend's own `system.listMethods` (cached for [`LIST_TTL`]),
+//! `methodHelp` and `methodSignature`, over the same transport.
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -10,33 +11,68 @@ use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 use tokio::time::Instant;
 
-use super::client::XmlRpcClient;
-use super::endpoint::Endpoint;
+use super::client::{self, XmlRpcClient};
+use super::endpoint::{Endpoint, Transport};
 use super::error::BackendError;
+use super::scgi::ScgiClient;
 use super::service::Backend;
 use super::service::BackendCall;
 use super::service::Introspected;
 use super::spec::BuildError;
 use crate::call::CallContext;
-use crate::xmlrpc::Value;
+use crate::xmlrpc::{Limits, Value};
 
 /// How long a backend's method list is reused.
 pub(super) const LIST_TTL: Duration = Duration::from_secs(60);
 
 type MethodCache = Mutex<Option<(Instant, Arc<Vec<String>>)>>;
 
+/// How the XML-RPC documents travel.
+#[derive(Clone)]
+enum Client {
+    Http(XmlRpcClient),
+    Scgi(ScgiClient),
+}
+
+impl Client {
+    async fn call(
+        &self,
+        method: &str,
+        params: &[Value],
+        headers: &reqwest::header::HeaderMap,
+        retries: u32,
+    ) -> Result<Value, BackendError> {
+        match self {
+            Client::Http(http) => {
+                http.call_with_retries(method, params, headers, retries)
+                    .await
+            }
+            Client::Scgi(scgi) => {
+                let body = client::encode_call(method, params)?;
+                let answer = scgi.post(&body, headers, retries).await?;
+                client::decode_answer(&answer, &Limits::default())
+            }
+        }
+    }
+}
+
 /// Another XML-RPC server.
 pub(super) struct XmlRpcBackend {
     endpoint: Arc<Endpoint>,
-    client: XmlRpcClient,
+    client: Client,
     methods: Arc<MethodCache>,
 }
 
 impl XmlRpcBackend {
     pub(super) fn new(endpoint: Arc<Endpoint>) -> Result<Self, BuildError> {
-        let client = XmlRpcClient::new(endpoint.url.as_str())
-            .map_err(BuildError::Url)?
-            .with_http_client(endpoint.http.clone());
+        let client = match &endpoint.transport {
+            Transport::Http(http) => Client::Http(
+                XmlRpcClient::new(endpoint.url.as_str())
+                    .map_err(BuildError::Url)?
+                    .with_http_client(http.clone()),
+            ),
+            Transport::Scgi(scgi) => Client::Scgi(scgi.clone()),
+        };
         Ok(XmlRpcBackend {
             endpoint,
             client,
@@ -59,9 +95,7 @@ impl XmlRpcBackend {
         async move {
             let (client, method, params) = (&client, &method, &params);
             ep.run(method, &ctx, deadline, |headers| async move {
-                client
-                    .call_with_retries(method, params, &headers, retries)
-                    .await
+                client.call(method, params, &headers, retries).await
             })
             .await
         }

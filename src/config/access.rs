@@ -75,37 +75,6 @@ impl Config {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::super::raw::Config;
-
-    fn error(toml: &str) -> String {
-        Config::from_toml(toml)
-            .unwrap()
-            .settings()
-            .unwrap_err()
-            .to_string()
-    }
-
-    #[test]
-    fn roles_that_do_not_exist_are_refused_naming_the_key() {
-        let users = "[auth]\nmode = \"basic\"\nusers = { ops = \"pw\" }\n";
-        let err = error(&format!("{users}roles = {{ ops = [\"nobody\"] }}\n"));
-        assert!(err.starts_with("auth.roles.ops:"), "{err}");
-        let err = error(&format!(
-            "{users}\n[[routes]]\nmethod = \"add\"\nhandler = \"add\"\nroles = [\"ghost\"]\n"
-        ));
-        assert!(
-            err.starts_with("routes[0] (method \"add\").roles:"),
-            "{err}"
-        );
-        let err = error(
-            "[roles.r]\nallow = [\"*\"]\n\n[[routes]]\nmethod = \"add\"\nhandler = \"add\"\nroles = [\"r\"]\n",
-        );
-        assert!(err.contains("auth.mode"), "{err}");
-    }
-}
-
 impl Config {
     /// `[[rate_limits]]`, checked: names unique, methods that some route or
     /// system method could answer, a key dispatch knows, a rate over 0.
@@ -189,5 +158,36 @@ impl Config {
                 }
             }
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::raw::Config;
+
+    fn error(toml: &str) -> String {
+        Config::from_toml(toml)
+            .unwrap()
+            .settings()
+            .unwrap_err()
+            .to_string()
+    }
+
+    #[test]
+    fn roles_that_do_not_exist_are_refused_naming_the_key() {
+        let users = "[auth]\nmode = \"basic\"\nusers = { ops = \"pw\" }\n";
+        let err = error(&format!("{users}roles = {{ ops = [\"nobody\"] }}\n"));
+        assert!(err.starts_with("auth.roles.ops:"), "{err}");
+        let err = error(&format!(
+            "{users}\n[[routes]]\nmethod = \"add\"\nhandler = \"add\"\nroles = [\"ghost\"]\n"
+        ));
+        assert!(
+            err.starts_with("routes[0] (method \"add\").roles:"),
+            "{err}"
+        );
+        let err = error(
+            "[roles.r]\nallow = [\"*\"]\n\n[[routes]]\nmethod = \"add\"\nhandler = \"add\"\nroles = [\"r\"]\n",
+        );
+        assert!(err.contains("auth.mode"), "{err}");
     }
 }

@@ -10,7 +10,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use super::error::ConfigError;
 use super::mapping;
 use super::raw::{BackendConfig, Config};
-use crate::backend::{self, Backend, BackendSpec, BreakerSpec};
+use crate::backend::{self, Backend, BackendSpec, BreakerSpec, Kind};
 use crate::metrics::Metrics;
 
 impl Config {
@@ -25,10 +25,38 @@ impl Config {
     fn backend_spec(&self, name: &str, cfg: &BackendConfig) -> Result<BackendSpec, ConfigError> {
         let key = |field: &str| format!("backends.{name}.{field}");
         let url = reqwest::Url::parse(&cfg.url).map_err(|e| ConfigError::refused(key("url"), e))?;
-        if !matches!(url.scheme(), "http" | "https") {
+        match (url.scheme(), cfg.kind) {
+            ("http" | "https", _) => {}
+            ("scgi", Kind::XmlRpc) => {
+                if cfg.socket.is_none() && url.port().is_none() {
+                    return Err(ConfigError::invalid(
+                        key("url"),
+                        format!(
+                            "{:?}: an scgi URL needs a port (there is no default), or set socket",
+                            cfg.url
+                        ),
+                    ));
+                }
+            }
+            ("scgi", _) => {
+                return Err(ConfigError::invalid(
+                    key("url"),
+                    format!("{:?}: scgi is for xmlrpc backends only", cfg.url),
+                ));
+            }
+            _ => {
+                return Err(ConfigError::invalid(
+                    key("url"),
+                    format!("{:?} is not an http, https or scgi URL", cfg.url),
+                ));
+            }
+        }
+        if let Some(socket) = &cfg.socket
+            && !socket.is_absolute()
+        {
             return Err(ConfigError::invalid(
-                key("url"),
-                format!("{:?} is not an http or https URL", cfg.url),
+                key("socket"),
+                format!("{:?} is not an absolute path", socket.display().to_string()),
             ));
         }
         if cfg.max_concurrency == 0 {
@@ -44,6 +72,7 @@ impl Config {
             ));
         }
         let mut spec = BackendSpec::new(cfg.kind, url);
+        spec.socket = cfg.socket.clone();
         for (header, value) in &cfg.headers {
             let header_key = key(&format!("headers.{header}"));
             let name = HeaderName::from_bytes(header.as_bytes())
@@ -108,12 +137,41 @@ mod tests {
         assert!(err.starts_with("backends.b.url:"), "{err}");
         let err = spec_error("kind = \"json\"\nurl = \"not a url\"\n");
         assert!(err.starts_with("backends.b.url:"), "{err}");
+        let err = spec_error("kind = \"json\"\nurl = \"scgi://x:5000/\"\n");
+        assert!(err.starts_with("backends.b.url:"), "{err}");
+        assert!(err.contains("xmlrpc backends only"), "{err}");
+        let err = spec_error("kind = \"xmlrpc\"\nurl = \"scgi://x/RPC2\"\n");
+        assert!(err.starts_with("backends.b.url:"), "{err}");
+        assert!(err.contains("port"), "{err}");
+        let err =
+            spec_error("kind = \"xmlrpc\"\nurl = \"http://localhost/\"\nsocket = \"run/x.sock\"\n");
+        assert!(err.starts_with("backends.b.socket:"), "{err}");
+        assert!(err.contains("absolute"), "{err}");
         let err = spec_error("kind = \"json\"\nurl = \"http://x/\"\nmax_concurrency = 0\n");
         assert!(err.starts_with("backends.b.max_concurrency:"), "{err}");
         let err = spec_error(
             "kind = \"json\"\nurl = \"http://x/\"\nheaders = { \"bad name\" = \"v\" }\n",
         );
         assert!(err.starts_with("backends.b.headers.bad name:"), "{err}");
+    }
+
+    #[test]
+    fn sockets_and_scgi_urls_reach_the_spec() {
+        let cfg = Config::from_toml(
+            "[backends.h]\nkind = \"json\"\nurl = \"http://localhost/api\"\nsocket = \"/run/api.sock\"\n\
+             [backends.s]\nkind = \"xmlrpc\"\nurl = \"scgi://localhost/RPC2\"\nsocket = \"/run/rt.sock\"\n\
+             [backends.t]\nkind = \"xmlrpc\"\nurl = \"scgi://127.0.0.1:5000/RPC2\"\n",
+        )
+        .unwrap();
+        let specs: std::collections::HashMap<_, _> =
+            cfg.backend_specs().unwrap().into_iter().collect();
+        assert_eq!(
+            specs["h"].socket.as_deref(),
+            Some(std::path::Path::new("/run/api.sock"))
+        );
+        assert!(!specs["h"].is_scgi());
+        assert!(specs["s"].is_scgi() && specs["s"].socket.is_some());
+        assert!(specs["t"].is_scgi() && specs["t"].socket.is_none());
     }
 
     #[test]

@@ -349,8 +349,14 @@ impl Default for AdminConfig {
 pub struct BackendConfig {
     /// `jsonrpc`, `json` or `xmlrpc`.
     pub kind: Kind,
-    /// Where the service is (`http` or `https`).
+    /// Where the service is: `http` or `https`, or for `xmlrpc` also
+    /// `scgi://host:port/path`. With `socket`, only the path counts (and,
+    /// for HTTP, the host as the `Host` header).
     pub url: String,
+    /// An absolute path to a Unix socket the service listens on (HTTP or
+    /// SCGI, as the URL says), used instead of the URL's host and port.
+    #[serde(default)]
+    pub socket: Option<PathBuf>,
     /// Bound on one call: waiting for a slot, connecting, sending and
     /// reading the answer (default 30s).
     #[serde(default = "default_backend_timeout", with = "humantime_serde")]
