@@ -88,6 +88,17 @@ impl Drop for Supervisord {
 /// config file of its own (it would otherwise read a supervisord.conf it
 /// finds); stdout and stderr together.
 fn ctl(dir: &Path, addr: &str, password: Option<&str>, args: &[&str]) -> (Option<i32>, String) {
+    ctl_as(dir, addr, "admin", password, args)
+}
+
+/// As [`ctl`], as `user`.
+fn ctl_as(
+    dir: &Path,
+    addr: &str,
+    user: &str,
+    password: Option<&str>,
+    args: &[&str],
+) -> (Option<i32>, String) {
     let conf = dir.join("supervisorctl.conf");
     std::fs::write(&conf, "[supervisorctl]\n").unwrap();
     let mut cmd = Command::new("supervisorctl");
@@ -95,7 +106,7 @@ fn ctl(dir: &Path, addr: &str, password: Option<&str>, args: &[&str]) -> (Option
         .arg(&conf)
         .args(["-s", &format!("http://{addr}")]);
     if let Some(password) = password {
-        cmd.args(["-u", "admin", "-p", password]);
+        cmd.args(["-u", user, "-p", password]);
     }
     let Output {
         status,
@@ -206,4 +217,63 @@ print(s.system.methodHelp("supervisor.getVersion").split("\n")[0].strip())
         ],
         "{out}"
     );
+}
+
+/// examples/supervisord-roles.toml: `monitor` may read state and logs only,
+/// `operator` may also stop and start; supervisord itself knows one
+/// password for everything.
+#[test]
+fn a_monitor_user_reads_and_cannot_stop_while_an_operator_can() {
+    if tool("supervisord", "supervisor").is_none() || tool("supervisorctl", "supervisor").is_none()
+    {
+        return;
+    }
+    let dir = TempDir::new();
+    let supervisord = Supervisord::start(&dir.0);
+    wait_until(Duration::from_secs(20), || supervisord.socket.exists());
+    let example = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/supervisord-roles.toml"
+    );
+    let socket = supervisord.socket.to_str().unwrap();
+    let gateway = Binary::start_env(
+        &std::fs::read_to_string(example).unwrap(),
+        &[
+            ("XMLRPC_GATEWAY__BACKENDS__SUPERVISORD__SOCKET", socket),
+            ("MONITOR_PASSWORD", "m-secret"),
+            ("OPERATOR_PASSWORD", "o-secret"),
+        ],
+    );
+    let addr = gateway.addr.to_string();
+    let monitor = |args: &[&str]| ctl_as(&dir.0, &addr, "monitor", Some("m-secret"), args);
+    let operator = |args: &[&str]| ctl_as(&dir.0, &addr, "operator", Some("o-secret"), args);
+
+    // monitor: status works.
+    let mut status = String::new();
+    wait_until(Duration::from_secs(20), || {
+        status = monitor(&["status"]).1;
+        state(&status, "sleeper") == Some("RUNNING")
+    });
+    // tail works too.
+    wait_until(Duration::from_secs(10), || {
+        monitor(&["tail", "ticker"])
+            .1
+            .lines()
+            .any(|l| l.starts_with("tick "))
+    });
+    // stop is refused (HTTP 403), and the process keeps running.
+    let (code, out) = monitor(&["stop", "sleeper"]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("403"), "{out}");
+    assert_eq!(state(&operator(&["status"]).1, "sleeper"), Some("RUNNING"));
+    // operator: stop and start work.
+    let (code, out) = operator(&["stop", "sleeper"]);
+    assert_eq!((code, out.trim()), (Some(0), "sleeper: stopped"), "{out}");
+    let (code, out) = operator(&["start", "sleeper"]);
+    assert_eq!((code, out.trim()), (Some(0), "sleeper: started"), "{out}");
+    // Neither may shut supervisord down.
+    let (code, out) = operator(&["shutdown"]);
+    assert_ne!(code, Some(0), "{out}");
+    assert!(out.contains("403"), "{out}");
+    assert_eq!(state(&monitor(&["status"]).1, "sleeper"), Some("RUNNING"));
 }
