@@ -115,6 +115,10 @@ impl Dispatcher {
     /// The dispatcher requests to `rpc_path` use: the path's own, when its
     /// routes differ, else this one.
     pub fn for_path(&self, rpc_path: Option<&str>) -> &Dispatcher {
+        if self.per_path.is_empty() {
+            // The usual case: no route names a path; no lookup per request.
+            return self;
+        }
         rpc_path.and_then(|p| self.per_path.get(p)).unwrap_or(self)
     }
 
@@ -350,6 +354,10 @@ impl Dispatcher {
 }
 
 impl Permits for Dispatcher {
+    fn filters(&self) -> bool {
+        self.roles_in_use
+    }
+
     /// Whether `ctx`'s caller may call `name` (for `system.listMethods`).
     fn permits(&self, name: &str, ctx: &CallContext) -> bool {
         if !self.roles_in_use || name.starts_with("system.") {
