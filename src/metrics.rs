@@ -116,6 +116,8 @@ struct Families {
     backend_circuit_state: IntGaugeVec,
     config_reloads: IntCounterVec,
     auth_failures: IntCounterVec,
+    access_log_dropped: IntCounter,
+    log_dropped: IntCounter,
 }
 
 impl fmt::Debug for Metrics {
@@ -151,6 +153,12 @@ fn histogram(
     let h = HistogramVec::new(opts, labels).expect("valid histogram");
     registry.register(Box::new(h.clone())).expect("unique name");
     h
+}
+
+fn plain_counter(registry: &Registry, short: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name(short), help).expect("valid counter");
+    registry.register(Box::new(c.clone())).expect("unique name");
+    c
 }
 
 fn gauge(registry: &Registry, short: &str, help: &str) -> IntGauge {
@@ -267,6 +275,16 @@ impl Metrics {
                 "auth_failures_total",
                 "Requests or calls refused for want of valid credentials, by reason (missing, invalid, malformed).",
                 &["reason"],
+            ),
+            access_log_dropped: plain_counter(
+                &r,
+                "access_log_dropped_total",
+                "Access log lines dropped because the queue to stderr was full (log.queue_bytes): stderr did not keep up.",
+            ),
+            log_dropped: plain_counter(
+                &r,
+                "log_dropped_total",
+                "Log lines other than access lines dropped because the queue to stderr and its reserve were full.",
             ),
             registry: r,
         };
@@ -424,6 +442,15 @@ impl Metrics {
         let result = if ok { "ok" } else { "error" };
         self.inner.config_reloads.with_label_values(&[result]).inc();
     }
+
+    /// The counters of log lines dropped on the way to stderr, for the
+    /// log writer to count into.
+    pub fn log_drops(&self) -> LogDrops {
+        LogDrops {
+            access: self.inner.access_log_dropped.clone(),
+            other: self.inner.log_dropped.clone(),
+        }
+    }
 }
 
 impl Metrics {
@@ -446,6 +473,26 @@ impl CircuitGauge {
     /// Shows `state`.
     pub fn set(&self, state: CircuitState) {
         self.0.set(state as i64);
+    }
+}
+
+/// The counters a log writer counts dropped lines in: access lines
+/// (`access_log_dropped_total`) and every other line (`log_dropped_total`).
+#[derive(Clone, Debug)]
+pub struct LogDrops {
+    access: IntCounter,
+    other: IntCounter,
+}
+
+impl LogDrops {
+    /// One access line dropped.
+    pub fn access(&self) {
+        self.access.inc();
+    }
+
+    /// One other line dropped.
+    pub fn other(&self) {
+        self.other.inc();
     }
 }
 

@@ -31,6 +31,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The log filter.
     pub log_level: String,
+    /// Bytes of log lines waiting for stderr (`log.queue_bytes`).
+    pub log_queue_bytes: usize,
 }
 
 impl Config {
@@ -78,6 +80,7 @@ impl Config {
             ("limits.max_multicall_calls", l.max_multicall_calls),
             ("limits.multicall_concurrency", l.multicall_concurrency),
             ("limits.max_connections", l.max_connections),
+            ("log.queue_bytes", self.log.queue_bytes),
         ] {
             if value == 0 {
                 return Err(ConfigError::invalid(key, "must be greater than 0"));
@@ -132,6 +135,7 @@ impl Config {
             },
             log_format: self.log.format,
             log_level: self.log.level.clone(),
+            log_queue_bytes: self.log.queue_bytes,
         })
     }
 }
