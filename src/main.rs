@@ -154,7 +154,8 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
     let rt = runtime();
     let result = rt.block_on(async {
         let table = config::build_table(&cfg, &demo::handlers(), &metrics).map_err(Failure::Config)?;
-        let options = settings.server_options(metrics.clone());
+        let mut options = settings.server_options(metrics.clone());
+        options.http.access_log = logs.access_log();
         let server = Server::bind(settings.listen, table, options)
             .await
             .map_err(|e| Failure::Config(ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen))))?;

@@ -11,7 +11,7 @@ use crate::dispatch::DispatchOptions;
 use crate::http::{HttpOptions, Tls};
 use crate::metrics::Metrics;
 use crate::server::ServerOptions;
-use crate::telemetry::LogFormat;
+use crate::telemetry::{AccessLog, LogFormat};
 use crate::xmlrpc::{Charset, EncodeOptions, Limits};
 
 /// The validated settings of every layer.
@@ -105,6 +105,7 @@ impl Config {
                 max_decoded_bytes: l.max_decoded_bytes,
                 encode_threshold,
                 log_requests: s.log_requests,
+                access_log: AccessLog::default(),
                 header_read_timeout: l.header_read_timeout,
                 body_read_timeout: nonzero(l.body_read_timeout),
                 max_connections: l.max_connections,

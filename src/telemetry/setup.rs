@@ -10,6 +10,7 @@ use std::time::Duration;
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
+use super::access::AccessLog;
 use super::format::LogFormat;
 use super::writer::LogWriter;
 use crate::metrics::Metrics;
@@ -23,7 +24,8 @@ const EXIT_FLUSH_LIMIT: Duration = Duration::from_secs(2);
 /// dropped and counted in `metrics`). `RUST_LOG`, when set, overrides
 /// `level`. Keep the returned [`Logs`] until the end: dropping it writes
 /// out the lines still queued. Calling it twice is harmless (the second
-/// call installs nothing).
+/// call installs nothing, and its `Logs` sends access lines through
+/// `tracing`).
 pub fn init(format: LogFormat, level: &str, queue_bytes: usize, metrics: &Metrics) -> Logs {
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(level))
@@ -45,8 +47,15 @@ pub fn init(format: LogFormat, level: &str, queue_bytes: usize, metrics: &Metric
         writer.close(Duration::ZERO);
         return Logs::default();
     }
+    // Coloured lines are for a person at a terminal: `tracing` writes them.
+    let access = if ansi {
+        AccessLog::default()
+    } else {
+        AccessLog::direct(writer.clone(), format)
+    };
     Logs {
         writer: Some(writer),
+        access,
     }
 }
 
@@ -66,11 +75,20 @@ where
     .is_ok()
 }
 
-/// The logging [`init`] set up. Dropping it writes out the lines still
-/// queued, waiting up to 2 s for stderr.
+/// The logging [`init`] set up: the access log to hand the server
+/// ([`crate::http::HttpOptions::access_log`]). Dropping it writes out the
+/// lines still queued, waiting up to 2 s for stderr.
 #[derive(Debug, Default)]
 pub struct Logs {
     writer: Option<LogWriter>,
+    access: AccessLog,
+}
+
+impl Logs {
+    /// Where the server should write its access lines.
+    pub fn access_log(&self) -> AccessLog {
+        self.access.clone()
+    }
 }
 
 impl Drop for Logs {
