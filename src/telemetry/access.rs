@@ -9,7 +9,7 @@
 //! different: with colours (stderr a terminal), or inside the `request`
 //! span (`level = "debug"`), whose fields the line then carries.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::io::Write as _;
 use std::net::SocketAddr;
 use std::time::{Duration, SystemTime};
@@ -334,14 +334,20 @@ fn peer(out: &mut Vec<u8>, peer: Option<SocketAddr>) {
     match peer {
         None => out.push(b'-'),
         Some(SocketAddr::V4(addr)) => {
+            // `255.255.255.255:65535` at most: built on the stack, copied once.
+            let mut text = [0u8; 21];
+            let mut len = 0;
             for (i, octet) in addr.ip().octets().into_iter().enumerate() {
                 if i > 0 {
-                    out.push(b'.');
+                    text[len] = b'.';
+                    len += 1;
                 }
-                integer(out, octet);
+                len += decimal(&mut text[len..], u32::from(octet));
             }
-            out.push(b':');
-            integer(out, addr.port());
+            text[len] = b':';
+            len += 1;
+            len += decimal(&mut text[len..], u32::from(addr.port()));
+            out.extend_from_slice(&text[..len]);
         }
         // IPv6's shortening rules: the standard library's. Writing into a
         // `Vec` cannot fail.
@@ -351,12 +357,31 @@ fn peer(out: &mut Vec<u8>, peer: Option<SocketAddr>) {
     }
 }
 
+/// Writes `n` (below 100,000) in decimal at the start of `text`; how many
+/// digits that took.
+fn decimal(text: &mut [u8], n: u32) -> usize {
+    let digits = match n {
+        0..10 => 1,
+        10..100 => 2,
+        100..1000 => 3,
+        1000..10_000 => 4,
+        _ => 5,
+    };
+    let mut rest = n;
+    for at in (0..digits).rev() {
+        text[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+    }
+    digits
+}
+
 /// A duration in milliseconds with microsecond precision, as the `f64`
 /// `micros / 1000.0` prints (Rust's `Debug` and serde_json alike: the
 /// shortest digits that read back, `.0` on whole numbers): `0.079`, `12.5`,
 /// `3.0`.
 fn millis(out: &mut Vec<u8>, duration: Duration) {
-    let micros = duration.as_micros();
+    // Whole microseconds as u64 (584,000 years): dividing a u128 is a call.
+    let micros = duration.as_micros() as u64;
     integer(out, micros / 1000);
     out.push(b'.');
     let frac = (micros % 1000) as u32;
@@ -383,10 +408,44 @@ fn timestamp(out: &mut Vec<u8>, now: SystemTime) {
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default();
     let secs = since.as_secs();
+    let micros = since.subsec_micros();
+    let mut fraction = *b".000000Z";
+    let mut put = |at: usize, n: u32| {
+        fraction[at] = b'0' + (n / 10) as u8;
+        fraction[at + 1] = b'0' + (n % 10) as u8;
+    };
+    put(1, micros / 10_000);
+    put(3, micros / 100 % 100);
+    put(5, micros % 100);
+    // The date and time to the second change once a second: the last one
+    // a thread wrote is kept.
+    let (last, mut text) = SECOND.get();
+    if last != secs {
+        text = seconds(secs);
+        SECOND.set((secs, text));
+    }
+    if text[0] == b'+' {
+        let (year, ..) = civil_from_days(secs / 86_400);
+        out.push(b'+');
+        integer(out, year);
+        out.extend_from_slice(&text[4..]);
+    } else {
+        out.extend_from_slice(&text);
+    }
+    out.extend_from_slice(&fraction);
+}
+
+thread_local! {
+    /// The second last stamped on this thread, and its text.
+    static SECOND: Cell<(u64, [u8; 19])> = const { Cell::new((u64::MAX, [0; 19])) };
+}
+
+/// `YYYY-MM-DDTHH:MM:SS` of a second counted from 1970; after the year
+/// 9999, `+` then the rest from the month on (the caller writes the year).
+fn seconds(secs: u64) -> [u8; 19] {
     let (year, month, day) = civil_from_days(secs / 86_400);
     let time = (secs % 86_400) as u32;
-    let micros = since.subsec_micros();
-    let mut text = *b"0000-00-00T00:00:00.000000Z";
+    let mut text = *b"0000-00-00T00:00:00";
     let mut put = |at: usize, n: u32| {
         text[at] = b'0' + (n / 10) as u8;
         text[at + 1] = b'0' + (n % 10) as u8;
@@ -398,16 +457,10 @@ fn timestamp(out: &mut Vec<u8>, now: SystemTime) {
     put(11, time / 3600);
     put(14, time / 60 % 60);
     put(17, time % 60);
-    put(20, micros / 10_000);
-    put(22, micros / 100 % 100);
-    put(24, micros % 100);
     if year > 9999 {
-        out.push(b'+');
-        integer(out, year);
-        out.extend_from_slice(&text[4..]);
-    } else {
-        out.extend_from_slice(&text);
+        text[0] = b'+';
     }
+    text
 }
 
 /// Year, month (1-12) and day (1-31) of a day counted from 1970-01-01
@@ -614,6 +667,24 @@ mod tests {
     }
 
     #[test]
+    fn peers_print_as_socket_addresses_do() {
+        for addr in [
+            "0.0.0.0:0",
+            "255.255.255.255:65535",
+            "10.0.0.1:80",
+            "192.168.100.7:8080",
+            "1.22.133.4:9",
+            "[::1]:443",
+            "[2001:db8::8:800:200c:417a]:10000",
+        ] {
+            let addr: SocketAddr = addr.parse().unwrap();
+            let mut out = Vec::new();
+            peer(&mut out, Some(addr));
+            assert_eq!(String::from_utf8(out).unwrap(), addr.to_string());
+        }
+    }
+
+    #[test]
     fn milliseconds_print_as_the_float_does() {
         let micros = (0..200_000u64).chain((0..40).map(|i| 1u64 << i)).chain([
             999_999_999,
@@ -646,6 +717,19 @@ mod tests {
             seen += 1;
         }
         assert!(seen > 100_000);
+        // Within one second (the thread's last second reused), and back.
+        for (secs, micros) in [
+            (1_798_761_599, 1),
+            (1_798_761_599, 999_999),
+            (5, 42),
+            (1_798_761_599, 7),
+        ] {
+            let at = SystemTime::UNIX_EPOCH + Duration::new(secs, micros * 1000);
+            let mut out = Vec::new();
+            timestamp(&mut out, at);
+            let ours = String::from_utf8(out).unwrap();
+            assert_eq!(ours, humantime::format_rfc3339_micros(at).to_string());
+        }
         for (at, want) in [
             (0, "1970-01-01T00:00:00.000000Z"),
             (951_782_400, "2000-02-29T00:00:00.000000Z"),
