@@ -10,7 +10,8 @@ out.
 
 Usage:
   cargo build --profile profiling --bin xmlrpc-gateway
-  python3 benches/callgrind_requests.py [--config FILE] [--method add|list] [--stderr FILE] 100 1100
+  python3 benches/callgrind_requests.py [--config FILE] [--method add|list] [--stderr FILE]
+      [--keep FILE] [--bin PATH] 100 2100
 
 Prints one line per N and the per-request difference. The gateway's stderr
 goes to /dev/null unless --stderr names a file (to check its lines).
@@ -70,7 +71,7 @@ def read_response(sock, buf):
 def run(n, args, keep=None):
     port = free_port()
     out = keep or tempfile.mktemp(prefix="callgrind.", suffix=".out")
-    argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", BIN, "--listen",
+    argv = ["valgrind", "--tool=callgrind", f"--callgrind-out-file={out}", args.bin, "--listen",
             f"127.0.0.1:{port}"]
     if args.config:
         argv[4:4] = ["--config", args.config]
@@ -103,6 +104,7 @@ def run(n, args, keep=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--config")
+    ap.add_argument("--bin", default=BIN, help="the gateway binary (default: the profiling build)")
     ap.add_argument("--method", default="add", choices=sorted(BODIES))
     ap.add_argument("--stderr")
     ap.add_argument("--keep", help="keep the larger run's callgrind output in this file")
