@@ -1,8 +1,8 @@
 //! The access log: one line per request (target `access`, message
 //! `request`), exactly as `tracing-subscriber`'s text or JSON formatter
 //! writes the event, but formatted here straight into a reused buffer
-//! (integers with `itoa`, no `format!`, no allocation) and queued on the
-//! non-blocking writer.
+//! (integers with `itoa`, byte copies, no `format!`: no allocation once the
+//! thread's buffer has grown) and queued on the non-blocking writer.
 //!
 //! The event through `tracing` stays as the way of an embedder (whose
 //! subscriber it goes to) and of the binary when the line would look
