@@ -61,6 +61,8 @@ pub(crate) const DRAIN_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// `log.format`'s default is text; `log.level`'s is this filter.
 pub(crate) const LOG_LEVEL: &str = "info";
+/// `log.queue_bytes`: about 5,000 access lines waiting for stderr.
+pub(crate) const LOG_QUEUE_BYTES: usize = 1 << 20;
 
 /// `admin.metrics_path`.
 pub(crate) const METRICS_PATH: &str = "/metrics";

@@ -138,16 +138,24 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         Ok(loaded) => loaded,
         Err(err) => return config_error(&err),
     };
-    telemetry::init(settings.log_format, &settings.log_level);
+    // One registry for the whole process, handed down: the log writer
+    // counts the lines it drops in it, the server counts into it, the
+    // backends' breakers show their state in it, and the reload loop
+    // counts reloads in it.
+    let metrics = Metrics::new();
+    // Held to the end: dropping it writes out the lines still queued.
+    let logs = telemetry::init(
+        settings.log_format,
+        &settings.log_level,
+        settings.log_queue_bytes,
+        &metrics,
+    );
     raise_fd_limit(settings.http.max_connections);
     let rt = runtime();
-    // One registry for the whole process, handed down: the server counts
-    // into it, the backends' breakers show their state in it, and the
-    // reload loop counts reloads in it.
-    let metrics = Metrics::new();
     let result = rt.block_on(async {
         let table = config::build_table(&cfg, &demo::handlers(), &metrics).map_err(Failure::Config)?;
-        let options = settings.server_options(metrics.clone());
+        let mut options = settings.server_options(metrics.clone());
+        options.http.access_log = logs.access_log();
         let server = Server::bind(settings.listen, table, options)
             .await
             .map_err(|e| Failure::Config(ConfigError::invalid("server.listen", format!("cannot listen on {}: {e}", settings.listen))))?;
@@ -176,11 +184,13 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         reloader.abort();
         served
     });
+    if result.is_ok() {
+        tracing::info!("stopped");
+    }
+    // The queued lines first, then (on failure) the message on stderr.
+    drop(logs);
     match result {
-        Ok(()) => {
-            tracing::info!("stopped");
-            ExitCode::SUCCESS
-        }
+        Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Config(err)) => config_error(&err),
         Err(Failure::Serve(err)) => {
             eprintln!("xmlrpc-gateway: server failed: {err}");
@@ -342,9 +352,15 @@ fn cgi(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
         Ok(loaded) => loaded,
         Err(err) => return config_error(&err),
     };
-    // CGI output belongs to the web server: logs go to stderr only on warnings.
-    telemetry::init(settings.log_format, "warn");
+    // CGI output belongs to the web server: logs go to stderr only on
+    // warnings. Held to the end: dropping it writes out what is queued.
     let metrics = Metrics::new();
+    let _logs = telemetry::init(
+        settings.log_format,
+        "warn",
+        settings.log_queue_bytes,
+        &metrics,
+    );
     let table = match config::build_table(&cfg, &demo::handlers(), &metrics) {
         Ok(table) => table,
         Err(err) => return config_error(&err),

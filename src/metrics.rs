@@ -118,6 +118,8 @@ struct Families {
     auth_failures: IntCounterVec,
     access_decisions: IntCounterVec,
     rate_limits: IntCounterVec,
+    access_log_dropped: IntCounter,
+    log_dropped: IntCounter,
 }
 
 impl fmt::Debug for Metrics {
@@ -153,6 +155,12 @@ fn histogram(
     let h = HistogramVec::new(opts, labels).expect("valid histogram");
     registry.register(Box::new(h.clone())).expect("unique name");
     h
+}
+
+fn plain_counter(registry: &Registry, short: &str, help: &str) -> IntCounter {
+    let c = IntCounter::new(name(short), help).expect("valid counter");
+    registry.register(Box::new(c.clone())).expect("unique name");
+    c
 }
 
 fn gauge(registry: &Registry, short: &str, help: &str) -> IntGauge {
@@ -281,6 +289,16 @@ impl Metrics {
                 "rate_limit_decisions_total",
                 "Calls a rate limit decided on, by limit (a configured name) and outcome (allowed, limited, given_back: a token returned for an answer the limit does not count).",
                 &["limit", "outcome"],
+            ),
+            access_log_dropped: plain_counter(
+                &r,
+                "access_log_dropped_total",
+                "Access log lines dropped because the queue to stderr was full (log.queue_bytes): stderr did not keep up.",
+            ),
+            log_dropped: plain_counter(
+                &r,
+                "log_dropped_total",
+                "Log lines other than access lines dropped because the queue to stderr and its reserve were full.",
             ),
             registry: r,
         };
@@ -438,6 +456,15 @@ impl Metrics {
         let result = if ok { "ok" } else { "error" };
         self.inner.config_reloads.with_label_values(&[result]).inc();
     }
+
+    /// The counters of log lines dropped on the way to stderr, for the
+    /// log writer to count into.
+    pub fn log_drops(&self) -> LogDrops {
+        LogDrops {
+            access: self.inner.access_log_dropped.clone(),
+            other: self.inner.log_dropped.clone(),
+        }
+    }
 }
 
 impl Metrics {
@@ -478,6 +505,26 @@ impl CircuitGauge {
     /// Shows `state`.
     pub fn set(&self, state: CircuitState) {
         self.0.set(state as i64);
+    }
+}
+
+/// The counters a log writer counts dropped lines in: access lines
+/// (`access_log_dropped_total`) and every other line (`log_dropped_total`).
+#[derive(Clone, Debug)]
+pub struct LogDrops {
+    access: IntCounter,
+    other: IntCounter,
+}
+
+impl LogDrops {
+    /// One access line dropped.
+    pub fn access(&self) {
+        self.access.inc();
+    }
+
+    /// One other line dropped.
+    pub fn other(&self) {
+        self.other.inc();
     }
 }
 

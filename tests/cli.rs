@@ -149,6 +149,19 @@ fn log_requests_off_means_no_access_lines() {
 }
 
 #[test]
+fn the_log_filter_applies_to_access_lines() {
+    let dir = std::env::temp_dir().join(format!("xg-cli-filter-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("filtered.toml");
+    std::fs::write(&file, "[log]\nlevel = \"info,access=off\"\n").unwrap();
+    let gw = Running::start(&["--config", file.to_str().unwrap()]);
+    run(&["call", &gw.url(), "add", "2", "3"]);
+    let log = gw.stop();
+    assert!(log.contains("serving XML-RPC"), "{log}");
+    assert!(!log.contains("status="), "{log}");
+}
+
+#[test]
 fn check_config_prints_the_table_and_refuses_typos_with_64() {
     let dir = std::env::temp_dir().join(format!("xg-check-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();

@@ -903,3 +903,127 @@ timeout = "30s"
         assert_eq!(metric(state), 0.0, "hang-up {i} opened the circuit");
     }
 }
+
+/// Calls `add` `n` times over one kept-alive connection, each with the
+/// request id `{prefix}-{i}`, and checks every answer.
+fn add_calls(addr: SocketAddr, prefix: &str, n: usize) {
+    use std::io::Write;
+    let mut stream = TcpStream::connect(addr).unwrap();
+    // A request held up by its access line would end the test here.
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let body = call_xml("add", &["<int>2</int>", "<int>3</int>"]);
+    for i in 0..n {
+        let request = format!(
+            "POST /RPC2 HTTP/1.1\r\nHost: t\r\nX-Request-Id: {prefix}-{i}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        stream.write_all(request.as_bytes()).unwrap();
+        ok_int(&common::read_response(&mut stream), 5);
+    }
+}
+
+#[test]
+fn sigterm_writes_out_every_queued_log_line_before_exit() {
+    let mut bin = Binary::start("");
+    let n = 300;
+    add_calls(bin.addr, "drain", n);
+    // At once: the last lines are still in the queue (it is written out
+    // in batches, up to 10 ms apart).
+    bin.signal("TERM");
+    let status = bin.wait_exit(Duration::from_secs(10)).expect("exits");
+    assert_eq!(status.code(), Some(0));
+    let logs = bin.logs_to_end(Duration::from_secs(10));
+    let ids: Vec<&str> = logs
+        .iter()
+        .filter(|l| l["target"] == "access")
+        .filter_map(|l| l["request_id"].as_str())
+        .collect();
+    let want: Vec<String> = (0..n).map(|i| format!("drain-{i}")).collect();
+    assert_eq!(ids, want);
+    // Every line in the order it was logged, down to the last.
+    let messages: Vec<&str> = logs
+        .iter()
+        .rev()
+        .take(2)
+        .filter_map(|l| l["message"].as_str())
+        .collect();
+    assert_eq!(messages, ["stopped", "drained"], "{logs:#?}");
+}
+
+/// A process killed when dropped.
+struct Killed(std::process::Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_stuck_stderr_drops_access_lines_and_never_holds_up_a_request() {
+    let dir = common::TempDir::new();
+    let file = dir.0.join("gateway.toml");
+    std::fs::write(&file, "[log]\nqueue_bytes = 4096\n").unwrap();
+    let addr: SocketAddr = {
+        let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        probe.local_addr().unwrap()
+    };
+    // stderr is a pipe nobody reads: once its buffer (64 KiB on Linux) and
+    // the 4 KiB queue are full, nothing more can be written.
+    let mut child = Killed(
+        std::process::Command::new(env!("CARGO_BIN_EXE_xmlrpc-gateway"))
+            .arg("--config")
+            .arg(&file)
+            .arg("--listen")
+            .arg(addr.to_string())
+            .env_remove("RUST_LOG")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let _unread = child.0.stderr.take().unwrap();
+    common::wait_until(Duration::from_secs(20), || TcpStream::connect(addr).is_ok());
+    let dropped = || {
+        sample_value(
+            &get(addr, "/metrics").text(),
+            "xmlrpc_gateway_access_log_dropped_total",
+        )
+    };
+    assert_eq!(dropped(), 0.0);
+    let mut answered = 0;
+    while dropped() == 0.0 {
+        assert!(answered < 20_000, "no access line dropped");
+        add_calls(addr, "flood", 100);
+        answered += 100;
+    }
+    // From now on nearly every access line is dropped (one of a slightly
+    // shorter length may still fit), and every request is answered.
+    let before = dropped();
+    add_calls(addr, "stuck", 200);
+    let after = dropped();
+    assert!(after - before >= 195.0, "{before} -> {after}");
+    // Shutdown does not wait for stderr for long either (2 s at most).
+    let signalled = Instant::now();
+    let status = std::process::Command::new("kill")
+        .arg("-TERM")
+        .arg(child.0.id().to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let exited = loop {
+        if let Some(status) = child.0.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            signalled.elapsed() < Duration::from_secs(10),
+            "SIGTERM did not end it"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(exited.code(), Some(0));
+}

@@ -299,6 +299,9 @@ pub struct LogConfig {
     pub format: LogFormat,
     /// A `tracing` filter: `info`, `debug`, `xmlrpc_gateway=debug,info`...
     pub level: String,
+    /// Bytes of log lines waiting for stderr; access lines beyond are
+    /// dropped (and counted).
+    pub queue_bytes: usize,
 }
 
 impl Default for LogConfig {
@@ -306,6 +309,7 @@ impl Default for LogConfig {
         LogConfig {
             format: LogFormat::Text,
             level: defaults::LOG_LEVEL.to_owned(),
+            queue_bytes: defaults::LOG_QUEUE_BYTES,
         }
     }
 }

@@ -11,7 +11,7 @@ use crate::dispatch::DispatchOptions;
 use crate::http::{HttpOptions, Tls};
 use crate::metrics::Metrics;
 use crate::server::ServerOptions;
-use crate::telemetry::LogFormat;
+use crate::telemetry::{AccessLog, LogFormat};
 use crate::xmlrpc::{Charset, EncodeOptions, Limits};
 
 /// The validated settings of every layer.
@@ -31,6 +31,8 @@ pub struct Settings {
     pub log_format: LogFormat,
     /// The log filter.
     pub log_level: String,
+    /// Bytes of log lines waiting for stderr (`log.queue_bytes`).
+    pub log_queue_bytes: usize,
 }
 
 impl Config {
@@ -78,6 +80,7 @@ impl Config {
             ("limits.max_multicall_calls", l.max_multicall_calls),
             ("limits.multicall_concurrency", l.multicall_concurrency),
             ("limits.max_connections", l.max_connections),
+            ("log.queue_bytes", self.log.queue_bytes),
         ] {
             if value == 0 {
                 return Err(ConfigError::invalid(key, "must be greater than 0"));
@@ -102,6 +105,7 @@ impl Config {
                 max_decoded_bytes: l.max_decoded_bytes,
                 encode_threshold,
                 log_requests: s.log_requests,
+                access_log: AccessLog::default(),
                 header_read_timeout: l.header_read_timeout,
                 body_read_timeout: nonzero(l.body_read_timeout),
                 max_connections: l.max_connections,
@@ -135,6 +139,7 @@ impl Config {
             },
             log_format: self.log.format,
             log_level: self.log.level.clone(),
+            log_queue_bytes: self.log.queue_bytes,
         })
     }
 }

@@ -9,6 +9,7 @@ use super::cors::CorsOptions;
 use super::tls::Tls;
 use crate::defaults;
 use crate::metrics::OTHER_PATH;
+use crate::telemetry::AccessLog;
 
 /// The HTTP-level settings (see the README's config table).
 #[derive(Clone, Debug)]
@@ -28,6 +29,11 @@ pub struct HttpOptions {
     pub encode_threshold: Option<usize>,
     /// One access log line per request.
     pub log_requests: bool,
+    /// Where access lines go: by default through `tracing`, as any event;
+    /// the binary hands in the queue its logging writes through
+    /// ([`crate::telemetry::Logs::access_log`]). Kept from start (a reload
+    /// does not replace it).
+    pub access_log: AccessLog,
     /// From ready-for-a-request to the end of its head; also closes idle
     /// keep-alive connections.
     pub header_read_timeout: Duration,
@@ -64,6 +70,7 @@ impl Default for HttpOptions {
             max_decoded_bytes: defaults::MAX_DECODED_BYTES,
             encode_threshold: Some(defaults::ENCODE_THRESHOLD),
             log_requests: defaults::LOG_REQUESTS,
+            access_log: AccessLog::default(),
             header_read_timeout: defaults::HEADER_READ_TIMEOUT,
             body_read_timeout: Some(defaults::BODY_READ_TIMEOUT),
             max_connections: defaults::MAX_CONNECTIONS,

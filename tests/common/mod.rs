@@ -363,6 +363,8 @@ pub struct Binary {
     pub addr: SocketAddr,
     pub admin_addr: Option<SocketAddr>,
     logs: Arc<Mutex<Vec<String>>>,
+    /// Its stderr has been read to the end (it closed: the process exited).
+    logs_ended: Arc<std::sync::atomic::AtomicBool>,
     _dir: TempDir,
 }
 
@@ -394,9 +396,11 @@ impl Binary {
             .expect("the binary starts");
         let stderr = child.stderr.take().unwrap();
         let logs = Arc::new(Mutex::new(Vec::new()));
+        let logs_ended = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let (tx, rx) = std::sync::mpsc::channel();
         {
             let logs = logs.clone();
+            let ended = logs_ended.clone();
             std::thread::spawn(move || {
                 use std::io::BufRead;
                 for line in std::io::BufReader::new(stderr).lines() {
@@ -404,6 +408,7 @@ impl Binary {
                     let _ = tx.send(line.clone());
                     logs.lock().unwrap().push(line);
                 }
+                ended.store(true, std::sync::atomic::Ordering::SeqCst);
             });
         }
         let wants_admin = Config::from_toml(config_toml).is_ok_and(|c| c.admin.listen.is_some());
@@ -434,6 +439,7 @@ impl Binary {
             addr: addr.unwrap(),
             admin_addr,
             logs,
+            logs_ended,
             _dir: dir,
         }
     }
@@ -488,6 +494,15 @@ impl Binary {
             );
             std::thread::sleep(Duration::from_millis(10));
         }
+    }
+
+    /// Every log line it wrote, once its stderr has closed (after it
+    /// exited); panics if that takes longer than `limit`.
+    pub fn logs_to_end(&self, limit: Duration) -> Vec<serde_json::Value> {
+        wait_until(limit, || {
+            self.logs_ended.load(std::sync::atomic::Ordering::SeqCst)
+        });
+        self.logs()
     }
 
     /// Sends a signal with `kill(1)`.
