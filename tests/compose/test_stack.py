@@ -150,8 +150,8 @@ class Stack(unittest.TestCase):
         self.assertEqual(s.legacy.hello("compose"), "Hello, compose!")  # XML-RPC
         self.assertEqual(s.add(2, 3), 5)  # in-process
         with self.assertRaises(xmlrpc.client.Fault) as caught:
-            s.users.get(5000)  # the JSON service's 404
-        self.assertEqual(caught.exception.faultCode, -32303)
+            s.users.get(5000)  # the JSON service's 404: it refused the params
+        self.assertEqual(caught.exception.faultCode, -32602)
 
     def test_2_multicall_spans_all_backends(self):
         with proxy() as s:
@@ -182,7 +182,7 @@ class Stack(unittest.TestCase):
         expected = {
             '{method="inventory.*",origin="none",outcome="ok",route="backend:inventory"}': 4,
             '{method="users.get",origin="none",outcome="ok",route="backend:users"}': 2,
-            '{method="users.get",origin="backend",outcome="error",route="backend:users"}': 1,
+            '{method="users.get",origin="client",outcome="fault",route="backend:users"}': 1,
             '{method="legacy.*",origin="none",outcome="ok",route="backend:legacy"}': 2,
             '{method="add",origin="none",outcome="ok",route="handler:add"}': 2,
             '{method="system.multicall",origin="none",outcome="ok",route="system"}': 1,
