@@ -60,6 +60,11 @@ fn rows(demo: &Service) -> Vec<Row> {
         )
     };
     let demo_rpc = demo.url("/rpc");
+    let roles = |allowed: &str| {
+        format!(
+            "[auth]\nmode = \"basic\"\nusers = {{ ops = \"pw\" }}\nroles = {{ ops = [\"r\"] }}\n\n[roles.r]\nallow = [\"{allowed}\"]\n\n[[routes]]\nmethod = \"pow\"\nhandler = \"pow\"\nroles = [\"r\"]\n\n[[routes]]\nmethod = \"add\"\nhandler = \"add\"\nroles = [\"r\"]\n"
+        )
+    };
     vec![
         Row {
             key: "[[routes]]",
@@ -179,6 +184,37 @@ fn rows(demo: &Service) -> Vec<Row> {
             }),
             shows_before: "status 200",
             shows_after: "status 401",
+        },
+        Row {
+            key: "[roles]",
+            before: roles("pow"),
+            after: roles("add"),
+            probe: Box::new(|b| {
+                let body = call_xml("pow", &["<int>2</int>", "<int>3</int>"]);
+                let auth = "Authorization: Basic b3BzOnB3"; // ops:pw
+                format!(
+                    "status {}",
+                    raw(b.addr, &post("/RPC2", &[auth], body.as_bytes())).status
+                )
+            }),
+            shows_before: "status 200",
+            shows_after: "status 403",
+        },
+        Row {
+            key: "[[rate_limits]]",
+            before: with(""),
+            after: with(
+                "[[rate_limits]]\nname = \"echoes\"\nmethods = [\"echo\"]\nkey = \"peer\"\nrate = 1\nper = \"1m\"\n",
+            ),
+            probe: Box::new(|b| {
+                let body = call_xml("echo", &["<int>1</int>"]);
+                let statuses: Vec<u16> = (0..2)
+                    .map(|_| raw(b.addr, &post("/RPC2", &[], body.as_bytes())).status)
+                    .collect();
+                format!("statuses {statuses:?}")
+            }),
+            shows_before: "statuses [200, 200]",
+            shows_after: "statuses [200, 429]",
         },
         Row {
             key: "limits.max_multicall_calls",
