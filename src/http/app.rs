@@ -86,8 +86,10 @@ impl App {
     }
 
     /// The edge's settings in force now.
-    pub(crate) fn live(&self) -> arc_swap::Guard<Arc<LiveEdge>> {
-        self.live.load()
+    /// A request takes it once and keeps it to its end (an `Arc`, not a
+    /// guard: it is held across the call's awaits).
+    pub(crate) fn live(&self) -> Arc<LiveEdge> {
+        self.live.load_full()
     }
 
     /// Applies what a config reload may change at the edge: the
@@ -109,17 +111,14 @@ impl App {
 impl App {
     /// The edge's hook: who is calling, or the 401 that refuses the request
     /// (counted, and logged without the credentials).
-    pub(crate) fn authenticate(&self, headers: &HeaderMap) -> Result<Option<Arc<str>>, HttpError> {
-        let live = self.live.load();
+    pub(crate) fn authenticate(
+        &self,
+        live: &LiveEdge,
+        headers: &HeaderMap,
+    ) -> Result<Option<Arc<str>>, HttpError> {
         let auth = &live.auth;
         auth.authenticate(headers)
             .map_err(|failure| self.refuse(auth.mode(), failure))
-    }
-
-    /// The 401 for a call that needs credentials and came without them.
-    pub(crate) fn unauthenticated(&self) -> HttpError {
-        // The dispatcher counted it (it counts multicall entries too).
-        HttpError::Unauthorized(self.live.load().auth.mode())
     }
 
     fn refuse(&self, mode: AuthMode, failure: AuthFailure) -> HttpError {

@@ -154,9 +154,10 @@ async fn respond(
     // principal (routes with `auth = "required"` need one).
     let principal = var("REMOTE_USER").filter(|u| !u.is_empty()).map(Arc::from);
     let request_id = request_id::from_value(var("HTTP_X_REQUEST_ID"));
-    let ctx = rpc::call_context(app, request_id, None, &headers, principal);
+    let live = app.live();
+    let ctx = rpc::call_context(&live, request_id, None, &headers, principal);
     let mut outcome = app.gateway.handle(&xml, &ctx).await;
-    let (response, _) = rpc::answer(app, &mut outcome, codings.wants_gzip)?;
+    let (response, _) = rpc::answer(&live, &mut outcome, codings.wants_gzip)?;
     let (parts, body) = response.into_parts();
     Ok(CgiResponse {
         status: parts.status,

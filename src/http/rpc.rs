@@ -11,7 +11,7 @@ use std::sync::{Arc, OnceLock};
 
 use http::{HeaderMap, HeaderValue, Method, Response, StatusCode, header};
 
-use super::app::App;
+use super::app::LiveEdge;
 use super::status::HttpError;
 use crate::call::CallContext;
 use crate::gateway::Outcome;
@@ -74,7 +74,7 @@ pub(crate) fn decoded_body(
 /// The call's context: the request id, the peer, the client headers that
 /// backends may see (only `forward_headers` names), and the principal.
 pub(crate) fn call_context(
-    app: &App,
+    live: &LiveEdge,
     request_id: Arc<str>,
     peer: Option<SocketAddr>,
     headers: &HeaderMap,
@@ -83,7 +83,7 @@ pub(crate) fn call_context(
     CallContext {
         request_id,
         peer,
-        headers: forwardable_headers(headers, &app.live().forward_headers),
+        headers: forwardable_headers(headers, &live.forward_headers),
         principal,
     }
 }
@@ -111,12 +111,13 @@ fn forwardable_headers(headers: &HeaderMap, allow: &[String]) -> Arc<Vec<(String
 /// else 200 with the response document, gzipped when it is worth it and
 /// the client takes it. Returns whether it was gzipped.
 pub(crate) fn answer(
-    app: &App,
+    live: &LiveEdge,
     outcome: &mut Outcome,
     wants_gzip: bool,
 ) -> Result<(Response<Vec<u8>>, bool), HttpError> {
     if outcome.unauthenticated {
-        return Err(app.unauthenticated());
+        // The dispatcher counted it (it counts multicall entries too).
+        return Err(HttpError::Unauthorized(live.auth.mode()));
     }
     if outcome.forbidden {
         return Err(HttpError::Forbidden);
@@ -127,7 +128,7 @@ pub(crate) fn answer(
         let secs = wait.as_secs() + u64::from(wait.subsec_nanos() > 0);
         return Err(HttpError::TooManyRequests(secs.max(1)));
     }
-    let threshold = app.live().encode_threshold;
+    let threshold = live.encode_threshold;
     let body = std::mem::take(&mut outcome.body);
     let (payload, gzipped) = gzip::compress_response(body, threshold, wants_gzip);
     let mut response = Response::new(payload);

@@ -136,8 +136,10 @@ async fn serve_rpc(
         return Ok((preflight, Exchange::default()));
     }
     let codings = rpc::check_head(req.method(), req.headers())?;
-    let principal = app.authenticate(req.headers())?;
-    let ctx = rpc::call_context(app, request_id.clone(), peer, req.headers(), principal);
+    // The reloadable edge settings, read once for the whole request.
+    let live = app.live();
+    let principal = app.authenticate(&live, req.headers())?;
+    let ctx = rpc::call_context(&live, request_id.clone(), peer, req.headers(), principal);
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -161,7 +163,7 @@ async fn serve_rpc(
     };
     let mut outcome = app.gateway.handle_at(&xml, Some(rpc_path), &ctx).await;
     drop(xml);
-    let (response, response_gzip) = rpc::answer(app, &mut outcome, codings.wants_gzip)?;
+    let (response, response_gzip) = rpc::answer(&live, &mut outcome, codings.wants_gzip)?;
     // The budget is held until hyper has written the answer and dropped it:
     // answers waiting for slow readers count against it too.
     let response = response.map(|payload| Full::new(body::held(payload, reservation)));
