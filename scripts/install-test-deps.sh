@@ -24,6 +24,8 @@ command -v strip >/dev/null || need+=(binutils)
 if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then
   command -v docker-compose >/dev/null || need+=(docker-compose)
 fi
+# redis-server: the rate-limit store two gateways share (tests/cluster_limits.rs).
+command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || need+=(redis-server)
 # openssl: self-signed certificates for the TLS tests.
 command -v openssl >/dev/null || need+=(openssl)
 

@@ -88,3 +88,11 @@ pub(crate) const BACKEND_RETRIES: u32 = 2;
 pub(crate) const BREAKER_FAILURES: u32 = 5;
 /// `backends.NAME.circuit_breaker.open_for`.
 pub(crate) const BREAKER_OPEN_FOR: Duration = Duration::from_secs(10);
+
+/// `rate_limit.store_timeout`: how long a check waits for the store.
+pub(crate) const RATE_LIMIT_STORE_TIMEOUT: Duration = Duration::from_millis(50);
+/// `rate_limit.replicas`: how many ways a cluster limit splits while the
+/// store is away.
+pub(crate) const RATE_LIMIT_REPLICAS: u32 = 1;
+/// `rate_limit.key_prefix`.
+pub(crate) const RATE_LIMIT_KEY_PREFIX: &str = "xmlrpc-gateway:rl";

@@ -67,7 +67,7 @@ pub use dispatch::fault;
 pub use dispatch::{
     Access, Answer, Bytes, CallError, CallResult, Counts, DispatchOptions, Dispatcher, FromValue,
     Handler, Instance, IntoCallResult, IntoValue, Limit, LimitKey, MulticallSummary, Pattern,
-    RateLimits, RawFn, Rename, Role, Route, RoutingTable, TableError, Target,
+    RateLimits, RawFn, Rename, Role, Route, RoutingTable, Scope, TableError, Target,
 };
 pub use metrics::Metrics;
 pub use server::{Server, ServerOptions};

@@ -118,6 +118,7 @@ struct Families {
     auth_failures: IntCounterVec,
     access_decisions: IntCounterVec,
     rate_limits: IntCounterVec,
+    rate_limit_store_errors: IntCounterVec,
     access_log_dropped: IntCounter,
     log_dropped: IntCounter,
 }
@@ -289,6 +290,12 @@ impl Metrics {
                 "rate_limit_decisions_total",
                 "Calls a rate limit decided on, by limit (a configured name) and outcome (allowed, limited, given_back: a token returned for an answer the limit does not count).",
                 &["limit", "outcome"],
+            ),
+            rate_limit_store_errors: counter(
+                &r,
+                "rate_limit_store_errors_total",
+                "Checks of a cluster rate limit the store (Redis) did not answer within rate_limit.store_timeout, or skipped while backing off after such a failure: this replica's share of the limit decided them. By limit (a configured name).",
+                &["limit"],
             ),
             access_log_dropped: plain_counter(
                 &r,
@@ -483,6 +490,14 @@ impl Metrics {
         self.inner
             .rate_limits
             .with_label_values(&[limit, outcome])
+            .inc();
+    }
+
+    /// One check of a cluster limit the store did not answer.
+    pub(crate) fn rate_limit_store_error(&self, limit: &str) {
+        self.inner
+            .rate_limit_store_errors
+            .with_label_values(&[limit])
             .inc();
     }
 

@@ -12,7 +12,9 @@
 //! - `convert.rs`: values to and from JSON; `mapping.rs`: a route's
 //!   request and answer mapped onto a REST service; `faults.rs`: a
 //!   service's error answers to the faults its clients expect;
-//! - one file per kind: `jsonrpc.rs`, `json.rs`, `xmlrpc.rs`.
+//! - one file per kind: `jsonrpc.rs`, `json.rs`, `xmlrpc.rs`;
+//! - `counters.rs`: the rate-limit store, token buckets in Redis that
+//!   every replica shares.
 //!
 //! Absent: routing decisions (dispatch), config (the spec is handed in),
 //! process-wide state (metrics handles are handed in).
@@ -20,6 +22,7 @@
 mod breaker;
 mod build;
 pub(crate) mod client;
+mod counters;
 pub mod convert;
 mod endpoint;
 mod error;
@@ -33,6 +36,7 @@ mod spec;
 mod xmlrpc;
 
 pub(crate) use build::build;
+pub(crate) use counters::CounterStore;
 pub use error::BackendError;
 pub(crate) use faults::{ErrorMap, ErrorRule};
 pub(crate) use json::unmappable_name;

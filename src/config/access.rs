@@ -8,8 +8,9 @@ use std::sync::Arc;
 
 use super::error::ConfigError;
 use super::raw::Config;
+use crate::backend::CounterStore;
 use crate::backend::mapping::ParamPath;
-use crate::dispatch::{Access, Counts, Limit, LimitKey, Pattern, RateLimits, Role};
+use crate::dispatch::{Access, Counts, Limit, LimitKey, Pattern, RateLimits, Role, Scope};
 use crate::http::AuthMode;
 
 impl Config {
@@ -77,8 +78,10 @@ impl Config {
 
 impl Config {
     /// `[[rate_limits]]`, checked: names unique, methods that some route or
-    /// system method could answer, a key dispatch knows, a rate over 0.
+    /// system method could answer, a key dispatch knows, a rate over 0, a
+    /// store for `cluster` limits.
     pub(super) fn rate_limits(&self) -> Result<Option<Arc<RateLimits>>, ConfigError> {
+        let store = self.rate_limit_store()?;
         if self.rate_limits.is_empty() {
             return Ok(None);
         }
@@ -127,6 +130,12 @@ impl Config {
                     }
                 },
             };
+            if rl.scope == Scope::Cluster && store.is_none() {
+                return Err(ConfigError::invalid(
+                    key("scope"),
+                    "a cluster limit needs rate_limit.store (redis://host:port)",
+                ));
+            }
             limits.push(Limit::new(
                 rl.name.clone(),
                 rl.methods.iter().map(|m| Pattern::parse(m)).collect(),
@@ -138,9 +147,37 @@ impl Config {
                     faults: rl.count_faults.clone(),
                     statuses: rl.count_statuses.clone(),
                 },
+            )
+            .with_scope(rl.scope));
+        }
+        let limits = RateLimits::new(limits);
+        Ok(Some(Arc::new(match store {
+            Some(store) => limits.with_store(store, self.rate_limit.replicas),
+            None => limits,
+        })))
+    }
+
+    /// `[rate_limit]`: the store, when one is named (not yet connected).
+    fn rate_limit_store(&self) -> Result<Option<Arc<CounterStore>>, ConfigError> {
+        let rl = &self.rate_limit;
+        if rl.replicas == 0 {
+            return Err(ConfigError::invalid(
+                "rate_limit.replicas",
+                "must be at least 1",
             ));
         }
-        Ok(Some(Arc::new(RateLimits::new(limits))))
+        if rl.store.is_empty() {
+            return Ok(None);
+        }
+        if rl.store_timeout.is_zero() {
+            return Err(ConfigError::invalid(
+                "rate_limit.store_timeout",
+                "must be above 0",
+            ));
+        }
+        CounterStore::new(&rl.store, rl.store_timeout, &rl.key_prefix)
+            .map(|store| Some(Arc::new(store)))
+            .map_err(|why| ConfigError::invalid("rate_limit.store", why))
     }
 
     /// Whether some route could answer names `pattern` matches: a limit
@@ -189,5 +226,31 @@ mod tests {
             "[roles.r]\nallow = [\"*\"]\n\n[[routes]]\nmethod = \"add\"\nhandler = \"add\"\nroles = [\"r\"]\n",
         );
         assert!(err.contains("auth.mode"), "{err}");
+    }
+
+    const LIMIT: &str = "[[routes]]\nmethod = \"add\"\nhandler = \"add\"\n\n[[rate_limits]]\nname = \"l\"\nmethods = [\"add\"]\nkey = \"peer\"\nrate = 5\nper = \"1m\"\n";
+
+    #[test]
+    fn a_cluster_limit_needs_a_store_and_the_store_a_redis_url() {
+        let err = error(&format!("{LIMIT}scope = \"cluster\"\n"));
+        assert!(err.starts_with("rate_limits[0] (\"l\").scope:"), "{err}");
+        let err = error(&format!(
+            "[rate_limit]\nstore = \"http://u:hunter2@h\"\n\n{LIMIT}scope = \"cluster\"\n"
+        ));
+        assert!(err.starts_with("rate_limit.store:"), "{err}");
+        assert!(!err.contains("hunter2"), "{err}");
+        let err = Config::from_toml(&format!("{LIMIT}scope = \"galaxy\"\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not one of replica, cluster"), "{err}");
+        let err = error("[rate_limit]\nreplicas = 0\n");
+        assert!(err.starts_with("rate_limit.replicas:"), "{err}");
+        // With a store: accepted (nothing is connected yet).
+        Config::from_toml(&format!(
+            "[rate_limit]\nstore = \"redis://127.0.0.1:1\"\n\n{LIMIT}scope = \"cluster\"\n"
+        ))
+        .unwrap()
+        .settings()
+        .unwrap();
     }
 }

@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::backend::{HttpMethod, Kind};
 use crate::call::AuthPolicy;
 use crate::defaults;
+use crate::dispatch::Scope;
 use crate::http::AuthMode;
 use crate::telemetry::LogFormat;
 
@@ -47,6 +48,38 @@ pub struct Config {
     /// `[[rate_limits]]`: how often.
     #[serde(default)]
     pub rate_limits: Vec<RateLimitConfig>,
+    /// `[rate_limit]`: where `cluster` limits keep their buckets.
+    #[serde(default)]
+    pub rate_limit: RateLimitStoreConfig,
+}
+
+/// `[rate_limit]`: the store every replica shares for `cluster` limits.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RateLimitStoreConfig {
+    /// `redis://[:password@]host:port[/db]`; empty: no store (then no
+    /// limit may be `cluster`).
+    pub store: String,
+    /// How long a check waits for the store before the replica's share
+    /// decides.
+    #[serde(with = "humantime_serde")]
+    pub store_timeout: Duration,
+    /// How many replicas share a cluster limit: each falls back to this
+    /// fraction of it while the store is away.
+    pub replicas: u32,
+    /// Prefix of the store's keys (several gateways on one Redis).
+    pub key_prefix: String,
+}
+
+impl Default for RateLimitStoreConfig {
+    fn default() -> Self {
+        RateLimitStoreConfig {
+            store: String::new(),
+            store_timeout: defaults::RATE_LIMIT_STORE_TIMEOUT,
+            replicas: defaults::RATE_LIMIT_REPLICAS,
+            key_prefix: defaults::RATE_LIMIT_KEY_PREFIX.to_owned(),
+        }
+    }
 }
 
 /// `[[rate_limits]]`: at most `rate` calls per `per` (bursts up to
@@ -75,6 +108,10 @@ pub struct RateLimitConfig {
     /// a fault by the backend's error table).
     #[serde(default)]
     pub count_statuses: Vec<u16>,
+    /// `replica` (in memory, per replica) or `cluster` (in
+    /// `rate_limit.store`, shared by every replica).
+    #[serde(default)]
+    pub scope: Scope,
 }
 
 /// `[roles.NAME]`: method patterns (exact, `prefix*`, `*`) a role may and

@@ -243,10 +243,13 @@ impl Dispatcher {
         };
         let record = |limit: &str, outcome: LimitOutcome| {
             if let Some(metrics) = &self.metrics {
-                metrics.rate_limit(limit, outcome.as_str());
+                match outcome {
+                    LimitOutcome::StoreError => metrics.rate_limit_store_error(limit),
+                    _ => metrics.rate_limit(limit, outcome.as_str()),
+                }
             }
         };
-        let taken = limits.admit(name, &params, ctx, &record)?;
+        let taken = limits.admit(name, &params, ctx, &record).await?;
         let result = self.call_admitted(name, params, ctx).await;
         let code = |err: &CallError| fault::call_fault(name, err).code;
         limits.settle(taken, &result, &code, &record);

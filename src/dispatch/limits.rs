@@ -11,26 +11,54 @@
 //! hundred guesses lets at most the burst reach the backend, however many
 //! run at once.
 //!
-//! Buckets live in memory, per replica; a bucket that has refilled is
-//! forgotten, and a limit holds at most 100,000 keys (a new key beyond
-//! that is refused until old ones refill: an attacker rotating keys cannot
-//! grow memory or escape the limit).
+//! A limit's scope says where its buckets live. `replica` (the default):
+//! in memory, per replica; a bucket that has refilled is forgotten, and a
+//! limit holds at most 100,000 keys (a new key beyond that is refused until
+//! old ones refill: an attacker rotating keys cannot grow memory or escape
+//! the limit). `cluster`: in the rate-limit store (Redis, shared by every
+//! replica; `backend/counters.rs`), one round trip per check. When the
+//! store cannot answer within its timeout, a cluster limit falls back to
+//! this replica's share of it (rate and burst divided by
+//! `rate_limit.replicas`) in memory, and the failure is counted.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tokio::time::Instant;
 
 use super::error::CallError;
 use super::table::Pattern;
-use crate::backend::BackendError;
 use crate::backend::mapping::ParamPath;
+use crate::backend::{BackendError, CounterStore};
 use crate::call::CallContext;
 use crate::xmlrpc::Value;
 
 /// Keys one limit holds at most.
 pub(crate) const MAX_KEYS: usize = 100_000;
+
+/// Where a limit's buckets live.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub enum Scope {
+    /// In this replica's memory: each replica allows the whole limit.
+    #[default]
+    Replica,
+    /// In the rate-limit store, shared by every replica.
+    Cluster,
+}
+
+impl TryFrom<String> for Scope {
+    type Error = String;
+
+    fn try_from(text: String) -> Result<Self, String> {
+        match text.as_str() {
+            "replica" => Ok(Scope::Replica),
+            "cluster" => Ok(Scope::Cluster),
+            _ => Err(format!("{text:?} is not one of replica, cluster")),
+        }
+    }
+}
 
 /// What a limit counts callers by.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -94,6 +122,8 @@ pub struct Limit {
     pub rate: u32,
     /// Which calls count.
     pub counts: Counts,
+    /// Where its buckets live.
+    pub scope: Scope,
     buckets: Mutex<HashMap<String, Bucket>>,
 }
 
@@ -122,12 +152,29 @@ impl Limit {
             per,
             rate: rate.max(1),
             counts,
+            scope: Scope::Replica,
             buckets: Mutex::new(HashMap::new()),
         }
     }
 
+    /// The same limit with its buckets in `scope`.
+    pub fn with_scope(mut self, scope: Scope) -> Self {
+        self.scope = scope;
+        self
+    }
+
     fn refill_per_sec(&self) -> f64 {
         f64::from(self.rate) / self.per.as_secs_f64().max(1e-9)
+    }
+
+    /// Rate and burst of this replica's share when the limit is split
+    /// `share` ways (at least one call per burst).
+    fn share(&self, share: u32) -> (f64, f64) {
+        let share = share.max(1);
+        (
+            self.refill_per_sec() / f64::from(share),
+            f64::from(self.burst.div_ceil(share).max(1)),
+        )
     }
 
     fn key_of(&self, params: &[Value], ctx: &CallContext) -> String {
@@ -145,11 +192,11 @@ impl Limit {
         }
     }
 
-    /// Takes a token for `key`, or says how long until one is there.
-    fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+    /// Takes a token for `key` from this replica's buckets (its `share`
+    /// of the limit), or says how long until one is there.
+    fn take(&self, key: &str, now: Instant, share: u32) -> Result<(), Duration> {
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
-        let burst = f64::from(self.burst);
-        let rate = self.refill_per_sec();
+        let (rate, burst) = self.share(share);
         if !buckets.contains_key(key) && buckets.len() >= MAX_KEYS {
             // Forget the buckets that have refilled: they are as if new.
             buckets.retain(|_, b| b.tokens + rate * now.duration_since(b.at).as_secs_f64() < burst);
@@ -173,24 +220,38 @@ impl Limit {
     }
 
     /// Gives back a token taken for an answer that did not count.
-    fn give_back(&self, key: &str) {
+    fn give_back(&self, key: &str, share: u32) {
+        let (_, burst) = self.share(share);
         let mut buckets = self.buckets.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(bucket) = buckets.get_mut(key) {
-            bucket.tokens = (bucket.tokens + 1.0).min(f64::from(self.burst));
+            bucket.tokens = (bucket.tokens + 1.0).min(burst);
         }
     }
+}
+
+/// Where a token was taken from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Held {
+    /// The store.
+    Store,
+    /// This replica's buckets, split this many ways.
+    Local(u32),
 }
 
 /// Tokens a call took, to give back the ones its answer does not count for.
 #[derive(Debug, Default)]
 pub(crate) struct Taken {
-    tokens: Vec<(usize, String)>,
+    tokens: Vec<(usize, String, Held)>,
 }
 
 /// Every configured limit.
 #[derive(Debug, Default)]
 pub struct RateLimits {
     limits: Vec<Limit>,
+    /// Where `cluster` limits keep their buckets.
+    store: Option<Arc<CounterStore>>,
+    /// How many ways a cluster limit splits when the store is away.
+    replicas: u32,
 }
 
 /// How a limit decided, for the metric.
@@ -199,6 +260,8 @@ pub(crate) enum LimitOutcome {
     Allowed,
     Limited,
     GivenBack,
+    /// The store did not answer: the replica's share decided.
+    StoreError,
 }
 
 impl LimitOutcome {
@@ -207,6 +270,7 @@ impl LimitOutcome {
             LimitOutcome::Allowed => "allowed",
             LimitOutcome::Limited => "limited",
             LimitOutcome::GivenBack => "given_back",
+            LimitOutcome::StoreError => "store_error",
         }
     }
 }
@@ -214,7 +278,19 @@ impl LimitOutcome {
 impl RateLimits {
     /// These limits.
     pub fn new(limits: Vec<Limit>) -> Self {
-        RateLimits { limits }
+        RateLimits {
+            limits,
+            store: None,
+            replicas: 1,
+        }
+    }
+
+    /// These limits, the `cluster` ones kept in `store`, each falling back
+    /// to a `replicas`-th of itself while the store is away.
+    pub(crate) fn with_store(mut self, store: Arc<CounterStore>, replicas: u32) -> Self {
+        self.store = Some(store);
+        self.replicas = replicas.max(1);
+        self
     }
 
     /// Whether there is none (calls skip the check).
@@ -224,29 +300,29 @@ impl RateLimits {
 
     /// Takes a token of every limit naming `name`; refused by the first
     /// that has none left (the tokens already taken go back).
-    pub(crate) fn admit(
+    pub(crate) async fn admit(
         &self,
         name: &str,
         params: &[Value],
         ctx: &CallContext,
-        record: &dyn Fn(&str, LimitOutcome),
+        record: &(dyn Fn(&str, LimitOutcome) + Sync),
     ) -> Result<Taken, CallError> {
-        let now = Instant::now();
         let mut taken = Taken::default();
         for (i, limit) in self.limits.iter().enumerate() {
             if !limit.methods.iter().any(|p| p.matches(name)) {
                 continue;
             }
             let key = limit.key_of(params, ctx);
-            match limit.take(&key, now) {
+            let (verdict, held) = self.take(limit, &key, record).await;
+            match verdict {
                 Ok(()) => {
                     record(&limit.name, LimitOutcome::Allowed);
-                    taken.tokens.push((i, key));
+                    taken.tokens.push((i, key, held));
                 }
                 Err(wait) => {
                     record(&limit.name, LimitOutcome::Limited);
-                    for (j, key) in &taken.tokens {
-                        self.limits[*j].give_back(key);
+                    for (j, key, held) in taken.tokens {
+                        self.give_back(j, key, held);
                     }
                     return Err(CallError::RateLimited {
                         method: name.to_owned(),
@@ -258,6 +334,50 @@ impl RateLimits {
         Ok(taken)
     }
 
+    /// One token of `limit` for `key`: from the store for a cluster limit,
+    /// from this replica's share of it when the store cannot answer.
+    async fn take(
+        &self,
+        limit: &Limit,
+        key: &str,
+        record: &(dyn Fn(&str, LimitOutcome) + Sync),
+    ) -> (Result<(), Duration>, Held) {
+        let share = match (&self.store, limit.scope) {
+            (Some(store), Scope::Cluster) => {
+                let (rate, burst) = (limit.refill_per_sec(), limit.burst);
+                match store.take(&limit.name, key, rate, burst).await {
+                    Ok(verdict) => return (verdict, Held::Store),
+                    Err(err) => {
+                        tracing::debug!(limit = %limit.name, error = %err, "rate-limit store did not answer");
+                        record(&limit.name, LimitOutcome::StoreError);
+                        self.replicas
+                    }
+                }
+            }
+            _ => 1,
+        };
+        (limit.take(key, Instant::now(), share), Held::Local(share))
+    }
+
+    /// Gives a token back where it came from; to the store without waiting
+    /// (a lost give-back only makes the limit stricter).
+    fn give_back(&self, i: usize, key: String, held: Held) {
+        let limit = &self.limits[i];
+        match (held, &self.store) {
+            (Held::Local(share), _) => limit.give_back(&key, share),
+            (Held::Store, Some(store)) => {
+                let store = Arc::clone(store);
+                let (name, rate, burst) = (limit.name.clone(), limit.refill_per_sec(), limit.burst);
+                tokio::spawn(async move {
+                    if let Err(err) = store.give_back(&name, &key, rate, burst).await {
+                        tracing::debug!(limit = %name, error = %err, "rate-limit store: token not given back");
+                    }
+                });
+            }
+            (Held::Store, None) => {}
+        }
+    }
+
     /// After the call: the tokens of limits that count only some answers
     /// go back when this answer is not one of them.
     pub(crate) fn settle(
@@ -265,12 +385,12 @@ impl RateLimits {
         taken: Taken,
         result: &Result<Value, CallError>,
         fault_code: &dyn Fn(&CallError) -> i32,
-        record: &dyn Fn(&str, LimitOutcome),
+        record: &(dyn Fn(&str, LimitOutcome) + Sync),
     ) {
-        for (i, key) in taken.tokens {
+        for (i, key, held) in taken.tokens {
             let limit = &self.limits[i];
             if !limit.counts.all() && !limit.counts.counts(result, fault_code) {
-                limit.give_back(&key);
+                self.give_back(i, key, held);
                 record(&limit.name, LimitOutcome::GivenBack);
             }
         }
@@ -309,11 +429,11 @@ mod tests {
         for _ in 0..5 {
             assert!(
                 limits
-                    .admit("wp.getUsersBlogs", &user, &ctx(), &none)
+                    .admit("wp.getUsersBlogs", &user, &ctx(), &none).await
                     .is_ok()
             );
         }
-        match limits.admit("wp.getUsersBlogs", &user, &ctx(), &none) {
+        match limits.admit("wp.getUsersBlogs", &user, &ctx(), &none).await {
             Err(CallError::RateLimited { retry_after, .. }) => {
                 assert!(
                     retry_after <= Duration::from_secs(12) && retry_after > Duration::from_secs(11)
@@ -324,16 +444,16 @@ mod tests {
         // Another key, and a method no limit names, are not limited.
         assert!(
             limits
-                .admit("wp.x", &[Value::from("bob")], &ctx(), &none)
+                .admit("wp.x", &[Value::from("bob")], &ctx(), &none).await
                 .is_ok()
         );
-        assert!(limits.admit("pow", &user, &ctx(), &none).is_ok());
+        assert!(limits.admit("pow", &user, &ctx(), &none).await.is_ok());
         tokio::time::advance(Duration::from_secs(12)).await;
         assert!(
-            limits.admit("wp.x", &user, &ctx(), &none).is_ok(),
+            limits.admit("wp.x", &user, &ctx(), &none).await.is_ok(),
             "refilled one"
         );
-        assert!(limits.admit("wp.x", &user, &ctx(), &none).is_err());
+        assert!(limits.admit("wp.x", &user, &ctx(), &none).await.is_err());
     }
 
     #[tokio::test(start_paused = true)]
@@ -347,13 +467,14 @@ mod tests {
         let code = |_: &CallError| 403;
         // Successes give their token back: any number of them.
         for _ in 0..20 {
-            let taken = limits.admit("wp.a", &user, &ctx(), &none).unwrap();
+            let taken = limits.admit("wp.a", &user, &ctx(), &none).await.unwrap();
             limits.settle(taken, &Ok(Value::Nil), &code, &none);
         }
         // Failures keep theirs; twenty at once, only five are let through.
-        let admitted: Vec<_> = (0..20)
-            .filter_map(|_| limits.admit("wp.a", &user, &ctx(), &none).ok())
-            .collect();
-        assert_eq!(admitted.len(), 5);
+        let mut admitted = 0;
+        for _ in 0..20 {
+            admitted += usize::from(limits.admit("wp.a", &user, &ctx(), &none).await.is_ok());
+        }
+        assert_eq!(admitted, 5);
     }
 }

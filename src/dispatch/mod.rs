@@ -28,7 +28,7 @@ pub use access::{Access, Role};
 pub use dispatcher::{Answer, Dispatcher, MulticallSummary};
 pub use error::CallError;
 pub use handler::{CallResult, Handler, Instance};
-pub use limits::{Counts, Limit, LimitKey, RateLimits};
+pub use limits::{Counts, Limit, LimitKey, RateLimits, Scope};
 pub use options::DispatchOptions;
 pub use table::{Pattern, Rename, Route, RoutingTable, TableError, Target};
 pub use typed::{Bytes, FromValue, IntoCallResult, IntoValue, RawFn};
