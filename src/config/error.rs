@@ -41,14 +41,29 @@ fn key_first(err: &::config::ConfigError) -> String {
             error,
             key: Some(key),
             ..
-        } => format!("{key}: {error}"),
+        } => format!("{}: {error}", dotted(key)),
         ::config::ConfigError::Type { key: Some(key), .. } => {
             let text = err.to_string();
             let text = text.split(" for key `").next().unwrap_or(&text);
-            format!("{key}: {text}")
+            format!("{}: {text}", dotted(key))
         }
         other => other.to_string(),
     }
+}
+
+/// The config crate writes a key inside an array of tables without its
+/// dot (`rate_limits[0]scope`); it reads `rate_limits[0].scope` elsewhere.
+fn dotted(key: &str) -> String {
+    let mut out = String::with_capacity(key.len() + 4);
+    let mut after_index = false;
+    for c in key.chars() {
+        if after_index && c != '.' && c != '[' {
+            out.push('.');
+        }
+        after_index = c == ']';
+        out.push(c);
+    }
+    out
 }
 
 impl ConfigError {
@@ -77,5 +92,16 @@ impl ConfigError {
             ConfigError::Invalid { key, .. } | ConfigError::Refused { key, .. } => Some(key),
             ConfigError::Load(_) | ConfigError::NoFile(_) => None,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn keys_in_arrays_of_tables_get_their_dot() {
+        assert_eq!(super::dotted("rate_limits[0]scope"), "rate_limits[0].scope");
+        assert_eq!(super::dotted("routes[2].roles[1]"), "routes[2].roles[1]");
+        assert_eq!(super::dotted("a[0][1]b"), "a[0][1].b");
+        assert_eq!(super::dotted("server.listen"), "server.listen");
     }
 }
