@@ -86,7 +86,8 @@ fn ping(port: u16) -> bool {
     let _ = s.set_read_timeout(Some(Duration::from_secs(1)));
     let mut buf = [0u8; 16];
     s.write_all(b"*1\r\n$4\r\nPING\r\n").is_ok()
-        && s.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+        && s.read(&mut buf)
+            .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
 }
 
 fn config(store: &str) -> String {
@@ -165,8 +166,16 @@ fn a_cluster_limit_holds_across_two_gateways_multicall_entries_included() {
     let statuses: Vec<u16> = (0..10)
         .map(|i| pow(if i % 2 == 0 { a.addr } else { b.addr }))
         .collect();
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 5, "{statuses:?}");
-    assert_eq!(statuses.iter().filter(|s| **s == 429).count(), 5, "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        5,
+        "{statuses:?}"
+    );
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 429).count(),
+        5,
+        "{statuses:?}"
+    );
     assert_eq!(&statuses[..5], &[200; 5], "{statuses:?}");
 
     // Twenty entries of one multicall on A: five run, fifteen are refused;
@@ -184,7 +193,9 @@ fn a_cluster_limit_holds_across_two_gateways_multicall_entries_included() {
 
 #[test]
 fn without_the_store_each_replica_holds_its_share_and_calls_are_answered() {
-    let Some(mut redis) = Redis::start() else { return };
+    let Some(mut redis) = Redis::start() else {
+        return;
+    };
     let a = Binary::start(&config(&redis.url()));
     let b = Binary::start(&config(&redis.url()));
     assert_eq!(echo(a.addr, "warm"), 200);
@@ -229,4 +240,29 @@ fn without_the_store_each_replica_holds_its_share_and_calls_are_answered() {
         started.elapsed()
     );
     redis.signal("CONT");
+}
+
+#[test]
+fn cluster_buckets_outlive_a_reload_and_the_store_can_be_set_by_reload() {
+    let Some(redis) = Redis::start() else { return };
+    // Started without a store: the limit is per replica.
+    let replica_only = config("").replace("scope = \"cluster\"", "scope = \"replica\"");
+    let replica_only = replica_only.replace("store = \"\"\n", "");
+    let a = Binary::start(&replica_only);
+    for _ in 0..5 {
+        assert_eq!(echo(a.addr, "kept"), 200);
+    }
+    assert_eq!(echo(a.addr, "kept"), 429);
+    // A reload names the store: the limit moves to Redis, starting full.
+    std::fs::write(a.config_path(), config(&redis.url())).unwrap();
+    assert_eq!(a.reload(), common::Reload::Applied);
+    for _ in 0..5 {
+        assert_eq!(echo(a.addr, "kept"), 200);
+    }
+    assert_eq!(echo(a.addr, "kept"), 429);
+    // Another reload of the same file: in-memory buckets would start afresh,
+    // Redis's do not.
+    assert_eq!(a.reload(), common::Reload::Applied);
+    assert_eq!(echo(a.addr, "kept"), 429);
+    assert_eq!(store_errors(a.addr, "echo-per-word"), 0.0);
 }

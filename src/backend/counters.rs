@@ -85,12 +85,8 @@ impl CounterStore {
     /// `rediss://`, `redis+unix://`); nothing is connected until the first
     /// check. The error says what is wrong with the URL, never the URL.
     pub(crate) fn new(url: &str, timeout: Duration, prefix: &str) -> Result<Self, String> {
-        let client = redis::Client::open(url).map_err(|e| {
-            format!(
-                "not a Redis URL (redis://host:port[/db]): {}",
-                e.category()
-            )
-        })?;
+        let client = redis::Client::open(url)
+            .map_err(|e| format!("not a Redis URL (redis://host:port[/db]): {}", e.category()))?;
         Ok(CounterStore {
             client,
             timeout,
@@ -243,8 +239,8 @@ mod tests {
 
     #[test]
     fn keys_have_one_size_and_hide_the_callers_key() {
-        let store = CounterStore::new("redis://127.0.0.1:1", Duration::from_millis(50), "gw")
-            .unwrap();
+        let store =
+            CounterStore::new("redis://127.0.0.1:1", Duration::from_millis(50), "gw").unwrap();
         let a = store.bucket_key("logins", "alice");
         let b = store.bucket_key("logins", &"x".repeat(10_000));
         assert!(a.starts_with("gw:logins:"), "{a}");
@@ -255,8 +251,8 @@ mod tests {
 
     #[test]
     fn a_bad_url_is_refused_without_echoing_it() {
-        let err = CounterStore::new("http://user:secret@example", Duration::ZERO, "gw")
-            .unwrap_err();
+        let err =
+            CounterStore::new("http://user:secret@example", Duration::ZERO, "gw").unwrap_err();
         assert!(!err.contains("secret"), "{err}");
     }
 

@@ -22,8 +22,8 @@
 mod breaker;
 mod build;
 pub(crate) mod client;
-mod counters;
 pub mod convert;
+mod counters;
 mod endpoint;
 mod error;
 pub mod faults;

@@ -136,19 +136,21 @@ impl Config {
                     "a cluster limit needs rate_limit.store (redis://host:port)",
                 ));
             }
-            limits.push(Limit::new(
-                rl.name.clone(),
-                rl.methods.iter().map(|m| Pattern::parse(m)).collect(),
-                limit_key,
-                rl.rate,
-                rl.per,
-                rl.burst.unwrap_or(rl.rate),
-                Counts {
-                    faults: rl.count_faults.clone(),
-                    statuses: rl.count_statuses.clone(),
-                },
-            )
-            .with_scope(rl.scope));
+            limits.push(
+                Limit::new(
+                    rl.name.clone(),
+                    rl.methods.iter().map(|m| Pattern::parse(m)).collect(),
+                    limit_key,
+                    rl.rate,
+                    rl.per,
+                    rl.burst.unwrap_or(rl.rate),
+                    Counts {
+                        faults: rl.count_faults.clone(),
+                        statuses: rl.count_statuses.clone(),
+                    },
+                )
+                .with_scope(rl.scope),
+            );
         }
         let limits = RateLimits::new(limits);
         Ok(Some(Arc::new(match store {

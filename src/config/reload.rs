@@ -3,7 +3,8 @@
 //! resources were built from needs a restart.
 //!
 //! Reloads: `[[routes]]`, `[backends]`, `[auth]` (files re-read), `[roles]`,
-//! `[[rate_limits]]` (their buckets start afresh),
+//! `[[rate_limits]]` and `[rate_limit]` (in-memory buckets start afresh;
+//! `cluster` ones live on in Redis),
 //! `server.allow_none`, `server.encoding`, `server.encode_threshold`,
 //! `server.log_requests`, `server.introspection`, `server.multicall`,
 //! `server.forward_headers`, `limits.max_multicall_calls`,

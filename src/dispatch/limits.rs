@@ -429,7 +429,8 @@ mod tests {
         for _ in 0..5 {
             assert!(
                 limits
-                    .admit("wp.getUsersBlogs", &user, &ctx(), &none).await
+                    .admit("wp.getUsersBlogs", &user, &ctx(), &none)
+                    .await
                     .is_ok()
             );
         }
@@ -444,7 +445,8 @@ mod tests {
         // Another key, and a method no limit names, are not limited.
         assert!(
             limits
-                .admit("wp.x", &[Value::from("bob")], &ctx(), &none).await
+                .admit("wp.x", &[Value::from("bob")], &ctx(), &none)
+                .await
                 .is_ok()
         );
         assert!(limits.admit("pow", &user, &ctx(), &none).await.is_ok());
