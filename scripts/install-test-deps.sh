@@ -24,6 +24,9 @@ command -v strip >/dev/null || need+=(binutils)
 if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; then
   command -v docker-compose >/dev/null || need+=(docker-compose)
 fi
+# chromium: a real headless browser renders the methods page and runs its
+# filter script (tests/docs_page.rs).
+command -v chromium >/dev/null || need+=(chromium)
 # openssl: self-signed certificates for the TLS tests.
 command -v openssl >/dev/null || need+=(openssl)
 
