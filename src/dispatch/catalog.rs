@@ -81,10 +81,13 @@ pub(super) enum Verdict {
     No,
 }
 
-/// Backends' descriptions, by backend name, each with when it was made.
+/// A backend's methods, and when it said them.
+type Dated = (Instant, Arc<Vec<MethodInfo>>);
+
+/// Backends' descriptions, by backend name.
 #[derive(Default)]
 pub(super) struct DocsCache {
-    entries: Mutex<HashMap<String, (Instant, Arc<Vec<MethodInfo>>)>>,
+    entries: Mutex<HashMap<String, Dated>>,
 }
 
 impl DocsCache {

@@ -176,7 +176,7 @@ pub(crate) fn render(catalog: &Catalog, endpoint: &str) -> String {
     if catalog.truncated {
         let _ = write!(
             html,
-            "<p class=\"note\">Only the first {total} methods are listed (<code>server.docs_max_methods</code>).</p>"
+            "<p class=\"note\">There are more: only the first {total} are listed (<code>server.docs_max_methods</code>).</p>"
         );
     }
     if catalog.need_credentials > 0 {
