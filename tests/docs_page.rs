@@ -214,6 +214,34 @@ backend = "gone"
     assert!(!html.contains("127.0.0.1:9"));
 }
 
+#[test]
+fn each_rpc_path_shows_its_own_table() {
+    let gw = Binary::start(
+        r#"
+[server]
+docs = true
+rpc_paths = ["/", "/admin"]
+[[routes]]
+method = "add"
+handler = "add"
+[[routes]]
+method = "admin.echo"
+handler = "echo"
+rpc_path = "/admin"
+"#,
+    );
+    let root = get_page(gw.addr, "/", BROWSER_ACCEPT, None).text();
+    let admin = get_page(gw.addr, "/admin", BROWSER_ACCEPT, None).text();
+    assert!(root.contains("data-name=\"add\""), "{root}");
+    assert!(!root.contains("admin.echo"), "{root}");
+    assert!(admin.contains("data-name=\"admin.echo\""), "{admin}");
+    assert!(
+        admin.contains("data-name=\"add\""),
+        "shared routes show too"
+    );
+    assert!(admin.contains("ServerProxy(&quot;http://gw.test:8000/admin&quot;)"));
+}
+
 /// Runs headless chromium on `url` with `args`; `None` when it is missing.
 fn chromium(args: &[&str], url: &str) -> Option<std::process::Output> {
     let chromium = tool("chromium", "chromium")?;

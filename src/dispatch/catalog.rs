@@ -333,8 +333,19 @@ mod tests {
     use crate::xmlrpc::Value;
     use futures_util::future::BoxFuture;
 
-    /// A backend that describes the methods it was made with.
-    struct Listing(&'static str, Option<Vec<&'static str>>);
+    /// A backend that describes the methods it was made with (`Some(vec![])`
+    /// with the name `broken`: fails), counting how often it is asked.
+    struct Listing(
+        &'static str,
+        Option<Vec<&'static str>>,
+        Arc<std::sync::atomic::AtomicUsize>,
+    );
+
+    impl Listing {
+        fn new(name: &'static str, methods: Option<Vec<&'static str>>) -> Self {
+            Listing(name, methods, Arc::default())
+        }
+    }
 
     impl Backend for Listing {
         fn name(&self) -> &str {
@@ -349,6 +360,10 @@ mod tests {
         }
         fn describe(&self, _max: usize, _: CallContext) -> Introspected<Vec<MethodInfo>> {
             let names = self.1.clone()?;
+            self.2.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            if self.0 == "broken" {
+                return Some(async { Err(BackendError::BadBody("no".into())) }.boxed());
+            }
             let list = names
                 .into_iter()
                 .map(|n| MethodInfo {
@@ -406,14 +421,14 @@ mod tests {
         table
             .add(backend_route(
                 "inv.*",
-                Listing("inventory", Some(vec!["get", "put", "system.listMethods"])),
+                Listing::new("inventory", Some(vec!["get", "put", "system.listMethods"])),
                 Rename::StripPrefix,
             ))
             .unwrap();
         table
             .add(backend_route(
                 "legacy.*",
-                Listing("legacy", None),
+                Listing::new("legacy", None),
                 Rename::Full,
             ))
             .unwrap();
@@ -438,5 +453,54 @@ mod tests {
         let names: Vec<&str> = mine.methods.iter().map(|m| m.name.as_str()).collect();
         assert_eq!(names, ["inv.get", "legacy.*"]);
         assert_eq!(mine.need_credentials, 1);
+    }
+
+    #[tokio::test]
+    async fn answers_are_cached_for_docs_cache_and_failures_are_not() {
+        let good = Listing::new("good", Some(vec!["a"]));
+        let broken = Listing::new("broken", Some(vec![]));
+        let (good_asks, broken_asks) = (good.2.clone(), broken.2.clone());
+        let mut table = RoutingTable::new();
+        table
+            .add(backend_route("good.*", good, Rename::StripPrefix))
+            .unwrap();
+        table
+            .add(backend_route("bad.*", broken, Rename::Full))
+            .unwrap();
+        let everyone = |_: &str| Verdict::Yes;
+        for (ttl, asked) in [
+            (std::time::Duration::from_secs(60), 1),
+            (std::time::Duration::ZERO, 2),
+        ] {
+            good_asks.store(0, std::sync::atomic::Ordering::SeqCst);
+            broken_asks.store(0, std::sync::atomic::Ordering::SeqCst);
+            let options = DispatchOptions {
+                docs_cache: ttl,
+                ..DispatchOptions::default()
+            };
+            let cache = DocsCache::default();
+            let view = CatalogView {
+                table: &table,
+                options: &options,
+                cache: &cache,
+                may_call: &everyone,
+            };
+            for _ in 0..2 {
+                let catalog = view.catalog(&CallContext::default()).await;
+                let names: Vec<&str> = catalog.methods.iter().map(|m| m.name.as_str()).collect();
+                assert_eq!(names, ["bad.*", "good.a"]);
+                assert_eq!(catalog.methods[0].unlisted, Some(Unlisted::CouldNotList));
+            }
+            assert_eq!(
+                good_asks.load(std::sync::atomic::Ordering::SeqCst),
+                asked,
+                "{ttl:?}"
+            );
+            assert_eq!(
+                broken_asks.load(std::sync::atomic::Ordering::SeqCst),
+                2,
+                "failures are asked again"
+            );
+        }
     }
 }
