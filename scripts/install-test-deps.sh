@@ -26,6 +26,9 @@ if command -v docker >/dev/null && ! docker compose version >/dev/null 2>&1; the
 fi
 # redis-server: the rate-limit store two gateways share (tests/cluster_limits.rs).
 command -v redis-server >/dev/null || [ -x /usr/bin/redis-server ] || need+=(redis-server)
+# chromium: a real headless browser renders the methods page and runs its
+# filter script (tests/docs_page.rs).
+command -v chromium >/dev/null || need+=(chromium)
 # openssl: self-signed certificates for the TLS tests.
 command -v openssl >/dev/null || need+=(openssl)
 

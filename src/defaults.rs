@@ -28,6 +28,13 @@ pub(crate) const ALLOW_NONE: bool = false;
 /// leaves both off until switched on, as Python's `register_*` calls do.
 pub(crate) const SYSTEM_METHODS_IN_CONFIG: bool = true;
 
+/// `server.docs`: the methods page is off (a GET keeps its 405).
+pub(crate) const DOCS: bool = false;
+/// `server.docs_cache`.
+pub(crate) const DOCS_CACHE: Duration = Duration::from_secs(60);
+/// `server.docs_max_methods`.
+pub(crate) const DOCS_MAX_METHODS: usize = 2000;
+
 /// `limits.max_body_bytes`.
 pub(crate) const MAX_BODY_BYTES: usize = 8 << 20;
 /// `limits.max_inflight_body_bytes`.

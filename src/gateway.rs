@@ -8,6 +8,7 @@ use arc_swap::ArcSwap;
 
 use crate::call::CallContext;
 use crate::dispatch::{CallError, Dispatcher, fault};
+pub use crate::dispatch::{Catalog, MethodDoc, ServedBy, Unlisted};
 use crate::metrics::Metrics;
 use crate::xmlrpc::{self, EncodeOptions, Fault, Limits};
 
@@ -104,6 +105,13 @@ impl Gateway {
     /// Where this gateway counts.
     pub fn metrics(&self) -> &Metrics {
         &self.metrics
+    }
+
+    /// What the methods page shows `ctx`'s caller on `rpc_path` (see
+    /// [`Dispatcher::catalog`]).
+    pub async fn catalog(&self, rpc_path: Option<&str>, ctx: &CallContext) -> Catalog {
+        let live = self.live.load_full();
+        live.dispatcher.for_path(rpc_path).catalog(ctx).await
     }
 
     /// Answers one XML-RPC request body. Always produces a response

@@ -60,7 +60,7 @@ pub mod telemetry;
 pub mod xmlrpc;
 
 pub use backend::convert as json;
-pub use backend::{Backend, BackendCall, BackendError, Introspected};
+pub use backend::{Backend, BackendCall, BackendError, Introspected, MethodInfo};
 pub use backend::{faults, mapping};
 pub use call::{AuthPolicy, CallContext};
 pub use dispatch::fault;

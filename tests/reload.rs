@@ -36,6 +36,14 @@ fn multicall(addr: std::net::SocketAddr, entries: &[(&str, &str)]) -> String {
     raw(addr, &post("/RPC2", &[], body.as_bytes())).text()
 }
 
+/// A browser's GET of the methods page (`server.docs`).
+fn docs_page(bin: &Binary) -> common::RawResponse {
+    raw(
+        bin.addr,
+        b"GET /RPC2 HTTP/1.1\r\nHost: t\r\nAccept: text/html\r\nConnection: close\r\n\r\n",
+    )
+}
+
 const NIL: &str = "<value><nil/></value>";
 
 /// One reloadable key: the config before and after, and a probe whose
@@ -172,6 +180,27 @@ fn rows(demo: &Service) -> Vec<Row> {
             }),
             shows_before: "tenant seen: false",
             shows_after: "tenant seen: true",
+        },
+        Row {
+            key: "server.docs",
+            before: with("[server]\ndocs = false\n"),
+            after: with("[server]\ndocs = true\n"),
+            probe: Box::new(|b| format!("status {}", docs_page(b).status)),
+            shows_before: "status 405",
+            shows_after: "status 200",
+        },
+        Row {
+            key: "server.docs_max_methods",
+            before: with("[server]\ndocs = true\n"),
+            after: with("[server]\ndocs = true\ndocs_max_methods = 1\n"),
+            probe: Box::new(|b| {
+                format!(
+                    "cut: {}",
+                    docs_page(b).text().contains("only the first 1 are listed")
+                )
+            }),
+            shows_before: "cut: false",
+            shows_after: "cut: true",
         },
         Row {
             key: "[auth]",

@@ -18,9 +18,10 @@ use super::error::BackendError;
 use super::service::Backend;
 use super::service::BackendCall;
 use super::service::json_params;
+use super::service::{Introspected, MethodInfo};
 use super::spec::BuildError;
 use crate::call::CallContext;
-use crate::xmlrpc::{Fault, Value};
+use crate::xmlrpc::{Fault, Struct, Value};
 
 /// A JSON-RPC 2.0 service.
 pub(super) struct JsonRpcBackend {
@@ -85,6 +86,98 @@ impl Backend for JsonRpcBackend {
         }
         .boxed()
     }
+
+    /// `rpc.discover` (OpenRPC service discovery), sent as any call.
+    fn describe(&self, max: usize, ctx: CallContext) -> Introspected<Vec<MethodInfo>> {
+        let call = BackendCall {
+            method: DISCOVER.to_owned(),
+            params: Vec::new(),
+            path: None,
+            param_names: None,
+            idempotent: true,
+            mapping: None,
+            deadline: None,
+        };
+        let answer = self.call(call, ctx);
+        Some(async move { openrpc_methods(&answer.await?, max) }.boxed())
+    }
+}
+
+/// The OpenRPC service discovery method.
+const DISCOVER: &str = "rpc.discover";
+
+/// The methods of an OpenRPC document (`methods[]`: `name`, `params[]`
+/// with `name` and `schema`, `result`, `description` or `summary`), at
+/// most `max`. A signature row is the result's type, then `name: type` for
+/// each param.
+fn openrpc_methods(doc: &Value, max: usize) -> Result<Vec<MethodInfo>, BackendError> {
+    let methods = doc
+        .as_struct()
+        .and_then(|d| d.get("methods"))
+        .and_then(Value::as_array)
+        .ok_or_else(|| {
+            BackendError::BadBody("rpc.discover answered no OpenRPC methods array".to_owned())
+        })?;
+    let text = |m: &Struct, key: &str| m.get(key).and_then(Value::as_str).map(str::to_owned);
+    Ok(methods
+        .iter()
+        .filter_map(Value::as_struct)
+        .filter_map(|m| {
+            let name = text(m, "name")?;
+            let params = m
+                .get("params")
+                .and_then(Value::as_array)
+                .unwrap_or_default()
+                .iter()
+                .filter_map(Value::as_struct)
+                .map(|p| {
+                    let ty = schema_type(p.get("schema"));
+                    match text(p, "name") {
+                        Some(pname) => format!("{pname}: {ty}"),
+                        None => ty,
+                    }
+                });
+            let result = schema_type(
+                m.get("result")
+                    .and_then(Value::as_struct)
+                    .and_then(|r| r.get("schema")),
+            );
+            let row = std::iter::once(result).chain(params).collect();
+            let help = text(m, "description")
+                .filter(|d| !d.is_empty())
+                .or_else(|| text(m, "summary"))
+                .unwrap_or_default();
+            Some(MethodInfo {
+                name,
+                signatures: vec![row],
+                help,
+            })
+        })
+        .take(max)
+        .collect())
+}
+
+/// A JSON Schema's type for a signature: `type` (a name, or names joined
+/// by `|`), else the last segment of a `$ref`, else `any`.
+fn schema_type(schema: Option<&Value>) -> String {
+    let Some(schema) = schema.and_then(Value::as_struct) else {
+        return "any".to_owned();
+    };
+    match schema.get("type") {
+        Some(Value::String(t)) => return t.clone(),
+        Some(Value::Array(types)) => {
+            let names: Vec<&str> = types.iter().filter_map(Value::as_str).collect();
+            if !names.is_empty() {
+                return names.join("|");
+            }
+        }
+        _ => {}
+    }
+    schema
+        .get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.rsplit('/').next())
+        .map_or_else(|| "any".to_owned(), str::to_owned)
 }
 
 /// A JSON-RPC 2.0 request, serialized in this member order.
@@ -176,6 +269,34 @@ mod tests {
 
     fn parse(status: u16, body: &str) -> Result<Value, BackendError> {
         parse_response(status, body.as_bytes(), 7)
+    }
+
+    #[test]
+    fn openrpc_methods_become_signatures_and_help() {
+        let doc = convert::from_json(serde_json::json!({
+            "openrpc": "1.2.6",
+            "methods": [
+                {"name": "get", "summary": "Gets one.",
+                 "params": [{"name": "id", "schema": {"type": "integer"}}],
+                 "result": {"name": "item", "schema": {"$ref": "#/components/schemas/Item"}}},
+                {"name": "find", "description": "Finds.", "summary": "short",
+                 "params": [{"name": "q", "schema": {"type": ["string", "null"]}}, {"name": "x"}]},
+                {"summary": "no name: skipped"},
+                {"name": "third"}
+            ]
+        }))
+        .unwrap();
+        let methods = openrpc_methods(&doc, 2).unwrap();
+        assert_eq!(methods.len(), 2, "at most max");
+        assert_eq!(methods[0].name, "get");
+        assert_eq!(methods[0].signatures, vec![vec!["Item", "id: integer"]]);
+        assert_eq!(methods[0].help, "Gets one.");
+        assert_eq!(
+            methods[1].signatures,
+            vec![vec!["any", "q: string|null", "x: any"]]
+        );
+        assert_eq!(methods[1].help, "Finds.");
+        assert!(openrpc_methods(&Value::from("x"), 10).is_err());
     }
 
     #[test]

@@ -43,5 +43,5 @@ pub(crate) use json::unmappable_name;
 pub(crate) use mapping::{
     Body, Coerce, Mapping, PathTemplate, Query, RequestMap, ResultMap, Segment, Source,
 };
-pub use service::{Backend, BackendCall, Introspected};
+pub use service::{Backend, BackendCall, Introspected, MethodInfo};
 pub(crate) use spec::{BackendSpec, BreakerSpec, HttpMethod, Kind};

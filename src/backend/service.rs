@@ -39,6 +39,18 @@ pub struct BackendCall {
 /// What introspection calls to a backend resolve to.
 pub type Introspected<T> = Option<BoxFuture<'static, Result<T, BackendError>>>;
 
+/// One method a backend describes of itself (for the methods page), under
+/// the backend's own name for it.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MethodInfo {
+    /// The backend's name for it (before any route's prefix).
+    pub name: String,
+    /// Signature rows: the result type first, then each param's.
+    pub signatures: Vec<Vec<String>>,
+    /// Its help text, empty when none.
+    pub help: String,
+}
+
 /// A service behind the gateway.
 pub trait Backend: Send + Sync + 'static {
     /// The backend's name in config (used in logs and metrics, never in faults).
@@ -71,6 +83,32 @@ pub trait Backend: Send + Sync + 'static {
     fn method_signature(&self, _method: &str, _ctx: CallContext) -> Introspected<Value> {
         None
     }
+
+    /// Its methods with their signatures and help, at most `max` of them,
+    /// when it can list them (xmlrpc: `system.listMethods` and friends;
+    /// jsonrpc: `rpc.discover`, an OpenRPC document).
+    fn describe(&self, _max: usize, _ctx: CallContext) -> Introspected<Vec<MethodInfo>> {
+        None
+    }
+}
+
+/// Signature rows from a `system.methodSignature` answer: an array of
+/// arrays of type names; anything else (Python's `"signatures not
+/// supported"`) is none.
+pub(super) fn signature_rows(value: &Value) -> Vec<Vec<String>> {
+    let Some(rows) = value.as_array() else {
+        return Vec::new();
+    };
+    rows.iter()
+        .filter_map(|row| {
+            row.as_array().map(|types| {
+                types
+                    .iter()
+                    .map(|t| t.as_str().unwrap_or("?").to_owned())
+                    .collect()
+            })
+        })
+        .collect()
 }
 
 /// The params as JSON: an object when the route names them, else an array.

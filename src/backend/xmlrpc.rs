@@ -18,9 +18,13 @@ use super::scgi::ScgiClient;
 use super::service::Backend;
 use super::service::BackendCall;
 use super::service::Introspected;
+use super::service::{MethodInfo, signature_rows};
 use super::spec::BuildError;
 use crate::call::CallContext;
 use crate::xmlrpc::{Limits, Value};
+
+/// Methods described at once (their `methodSignature` and `methodHelp`).
+const DESCRIBE_CONCURRENCY: usize = 4;
 
 /// How long a backend's method list is reused.
 pub(super) const LIST_TTL: Duration = Duration::from_secs(60);
@@ -189,5 +193,55 @@ impl Backend for XmlRpcBackend {
             None,
             ctx,
         ))
+    }
+
+    fn describe(&self, max: usize, ctx: CallContext) -> Introspected<Vec<MethodInfo>> {
+        use futures_util::StreamExt;
+        let list = self.list_methods(ctx.clone())?;
+        let (endpoint, client, methods) = (
+            self.endpoint.clone(),
+            self.client.clone(),
+            self.methods.clone(),
+        );
+        // A backend of its own for the per-method calls, sharing this one's
+        // endpoint (breaker, limits) and client.
+        let this = XmlRpcBackend {
+            endpoint,
+            client,
+            methods,
+        };
+        Some(
+            async move {
+                let mut names = list.await?;
+                names.retain(|n| !n.starts_with("system."));
+                names.truncate(max);
+                let asks = names.into_iter().map(|name| {
+                    let signature = this.method_signature(&name, ctx.clone());
+                    let help = this.method_help(&name, ctx.clone());
+                    async move {
+                        // A method whose signature or help fails is still listed.
+                        let signatures = match signature {
+                            Some(ask) => ask.await.map(|v| signature_rows(&v)).unwrap_or_default(),
+                            None => Vec::new(),
+                        };
+                        let help = match help {
+                            Some(ask) => ask.await.unwrap_or_default(),
+                            None => String::new(),
+                        };
+                        MethodInfo {
+                            name,
+                            signatures,
+                            help,
+                        }
+                    }
+                });
+                let described = futures_util::stream::iter(asks)
+                    .buffered(DESCRIBE_CONCURRENCY)
+                    .collect::<Vec<_>>()
+                    .await;
+                Ok(described)
+            }
+            .boxed(),
+        )
     }
 }

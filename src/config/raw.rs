@@ -147,6 +147,13 @@ pub struct ServerConfig {
     pub multicall: bool,
     /// Client header names passed on to backends (default none).
     pub forward_headers: Vec<String>,
+    /// A browser's GET on an RPC path gets the methods page.
+    pub docs: bool,
+    /// How long the methods page reuses a backend's list of its methods.
+    #[serde(with = "humantime_serde")]
+    pub docs_cache: Duration,
+    /// Methods the methods page lists at most.
+    pub docs_max_methods: usize,
     /// `[server.tls]`: serve HTTPS instead of HTTP.
     pub tls: Option<TlsConfig>,
 }
@@ -252,6 +259,9 @@ impl Default for ServerConfig {
             introspection: defaults::SYSTEM_METHODS_IN_CONFIG,
             multicall: defaults::SYSTEM_METHODS_IN_CONFIG,
             forward_headers: Vec::new(),
+            docs: defaults::DOCS,
+            docs_cache: defaults::DOCS_CACHE,
+            docs_max_methods: defaults::DOCS_MAX_METHODS,
             tls: None,
         }
     }

@@ -7,7 +7,8 @@
 //! `cluster` ones live on in Redis),
 //! `server.allow_none`, `server.encoding`, `server.encode_threshold`,
 //! `server.log_requests`, `server.introspection`, `server.multicall`,
-//! `server.forward_headers`, `limits.max_multicall_calls`,
+//! `server.forward_headers`, `server.docs`, `server.docs_cache`,
+//! `server.docs_max_methods`, `limits.max_multicall_calls`,
 //! `limits.multicall_concurrency`, `limits.call_timeout`, and the
 //! certificate and key files of `server.tls`.
 //!
@@ -91,6 +92,7 @@ mod tests {
         }
         for reloadable in [
             "[server]\nallow_none = true\n",
+            "[server]\ndocs = true\ndocs_cache = \"5s\"\n",
             "[limits]\nmax_multicall_calls = 3\n",
             "[limits]\ncall_timeout = \"1s\"\n",
             "[[routes]]\nmethod = \"x\"\nhandler = \"add\"\n",

@@ -80,6 +80,7 @@ impl Config {
             ("limits.max_multicall_calls", l.max_multicall_calls),
             ("limits.multicall_concurrency", l.multicall_concurrency),
             ("limits.max_connections", l.max_connections),
+            ("server.docs_max_methods", s.docs_max_methods),
             ("log.queue_bytes", self.log.queue_bytes),
         ] {
             if value == 0 {
@@ -112,6 +113,7 @@ impl Config {
                 shutdown_delay: l.shutdown_delay,
                 drain_timeout: l.drain_timeout,
                 forward_headers: self.forward_header_candidates(),
+                docs: s.docs,
                 admin,
                 auth,
                 cors,
@@ -127,6 +129,8 @@ impl Config {
                 auth: auth_default,
                 access: self.access()?,
                 rate_limits: self.rate_limits()?,
+                docs_cache: s.docs_cache,
+                docs_max_methods: s.docs_max_methods,
             },
             limits: Limits {
                 max_depth: l.max_depth,

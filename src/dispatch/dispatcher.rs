@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use futures_util::FutureExt;
 
+use super::catalog::{Catalog, CatalogView, DocsCache, Verdict};
 use super::error::CallError;
 use super::fault;
 use super::handler::CallResult;
@@ -46,6 +47,8 @@ pub struct Dispatcher {
     listed: Vec<String>,
     /// Dispatchers of their own for RPC paths with routes of their own.
     per_path: HashMap<String, Dispatcher, foldhash::fast::RandomState>,
+    /// What backends said of their methods, for the methods page.
+    docs_cache: DocsCache,
 }
 
 impl std::fmt::Debug for Dispatcher {
@@ -83,6 +86,7 @@ impl Dispatcher {
             ok_series: HashMap::default(),
             listed,
             per_path,
+            docs_cache: DocsCache::default(),
         }
     }
 
@@ -485,6 +489,30 @@ impl Dispatcher {
         names.sort();
         names.dedup();
         names
+    }
+
+    /// What the methods page shows `ctx`'s caller: every method it may
+    /// call (its credentials and roles decide, as for a call), with
+    /// signatures, help and who serves it; backends that can describe
+    /// their methods are asked (cached for `docs_cache`).
+    pub async fn catalog(&self, ctx: &CallContext) -> Catalog {
+        let may_call = |name: &str| {
+            if self.guarded && ctx.principal.is_none() && self.policy(name) == AuthPolicy::Required
+            {
+                Verdict::NeedsCredentials
+            } else if self.permits(name, ctx) {
+                Verdict::Yes
+            } else {
+                Verdict::No
+            }
+        };
+        let view = CatalogView {
+            table: &self.table,
+            options: &self.options,
+            cache: &self.docs_cache,
+            may_call: &may_call,
+        };
+        view.catalog(ctx).await
     }
 
     /// What `system.listMethods` answers `ctx`'s caller: exact routes, the

@@ -16,10 +16,20 @@ pub(crate) const MULTICALL: &str = "system.multicall";
 /// What `methodSignature` answers when nothing is known (as Python).
 pub(super) const NO_SIGNATURE: &str = "signatures not supported";
 
-struct SystemMethod {
-    name: &'static str,
-    help: &'static str,
+pub(super) struct SystemMethod {
+    pub(super) name: &'static str,
+    pub(super) help: &'static str,
     signatures: &'static [&'static [&'static str]],
+}
+
+impl SystemMethod {
+    /// Its signature rows, owned.
+    pub(super) fn rows(&self) -> Vec<Vec<String>> {
+        self.signatures
+            .iter()
+            .map(|row| row.iter().map(|t| (*t).to_owned()).collect())
+            .collect()
+    }
 }
 
 const INTROSPECTION: &[SystemMethod] = &[
@@ -55,7 +65,7 @@ pub(super) fn all_names() -> impl Iterator<Item = &'static str> {
 }
 
 /// The system methods `options` turn on.
-fn enabled(options: &DispatchOptions) -> impl Iterator<Item = &'static SystemMethod> {
+pub(super) fn enabled(options: &DispatchOptions) -> impl Iterator<Item = &'static SystemMethod> {
     let intro = if options.introspection {
         INTROSPECTION
     } else {
@@ -211,12 +221,7 @@ impl Introspection<'_> {
 
     async fn method_signature(&self, name: &str, ctx: &CallContext) -> Value {
         let rows: Option<Vec<Vec<String>>> = if let Some(m) = self.system_method(name) {
-            Some(
-                m.signatures
-                    .iter()
-                    .map(|row| row.iter().map(|t| (*t).to_owned()).collect())
-                    .collect(),
-            )
+            Some(m.rows())
         } else {
             match self.table.resolve(name) {
                 Resolved::Route(route) => match (route.signatures(), &route.target) {

@@ -7,12 +7,14 @@
 //! - `table.rs`: which target answers a name; `handler.rs`, `typed.rs`:
 //!   in-process handlers, and typed Rust functions as handlers;
 //! - `introspection.rs`, `multicall.rs`: the `system.*` methods;
+//!   `catalog.rs`: what the methods page lists (`server.docs`);
 //! - `options.rs`: switches and bounds; `error.rs`: the layer's error;
 //!   `fault.rs`: **every fault code**, and errors turned into faults.
 //!
 //! Absent: HTTP types, XML text.
 
 mod access;
+mod catalog;
 mod dispatcher;
 mod error;
 pub mod fault;
@@ -25,6 +27,7 @@ mod table;
 mod typed;
 
 pub use access::{Access, Role};
+pub use catalog::{Catalog, MethodDoc, ServedBy, Unlisted};
 pub use dispatcher::{Answer, Dispatcher, MulticallSummary};
 pub use error::CallError;
 pub use handler::{CallResult, Handler, Instance};

@@ -33,6 +33,12 @@ pub struct DispatchOptions {
     pub access: Option<Arc<Access>>,
     /// Rate limits (`[[rate_limits]]`).
     pub rate_limits: Option<Arc<RateLimits>>,
+    /// How long the methods page reuses what a backend said of its
+    /// methods (`server.docs_cache`; zero: ask on every view).
+    pub docs_cache: Duration,
+    /// Methods the methods page lists at most, and asks a backend to
+    /// describe at most (`server.docs_max_methods`).
+    pub docs_max_methods: usize,
 }
 
 impl Default for DispatchOptions {
@@ -49,6 +55,8 @@ impl Default for DispatchOptions {
             auth: AuthPolicy::Public,
             access: None,
             rate_limits: None,
+            docs_cache: defaults::DOCS_CACHE,
+            docs_max_methods: defaults::DOCS_MAX_METHODS,
         }
     }
 }

@@ -45,6 +45,8 @@ pub(crate) struct LiveEdge {
     pub(crate) log_requests: bool,
     /// Gzip answers larger than this (when the client takes gzip).
     pub(crate) encode_threshold: Option<usize>,
+    /// A browser's GET on an RPC path gets the methods page.
+    pub(crate) docs: bool,
 }
 
 impl LiveEdge {
@@ -54,6 +56,7 @@ impl LiveEdge {
             forward_headers: options.forward_headers.clone(),
             log_requests: options.log_requests,
             encode_threshold: options.encode_threshold,
+            docs: options.docs,
         }
     }
 }
@@ -94,7 +97,7 @@ impl App {
 
     /// Applies what a config reload may change at the edge: the
     /// credentials, the forwarded header names, access logging, the answer
-    /// gzip threshold, and the TLS certificate. (Turning TLS on or off, and
+    /// gzip threshold, the methods page switch, and the TLS certificate. (Turning TLS on or off, and
     /// every other HTTP setting, needs a restart.)
     pub fn reload_edge(&self, new: &HttpOptions) {
         self.live.store(Arc::new(LiveEdge::of(new)));

@@ -20,6 +20,7 @@ mod auth;
 mod body;
 pub mod cgi;
 mod cors;
+mod docs_page;
 mod options;
 mod request_id;
 mod rpc;

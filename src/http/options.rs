@@ -49,6 +49,9 @@ pub struct HttpOptions {
     pub drain_timeout: Duration,
     /// Client header names (lower case) passed on to backends.
     pub forward_headers: Vec<String>,
+    /// A browser's GET on an RPC path (`Accept` naming `text/html`) gets
+    /// the methods page (`server.docs`); replaced on config reload.
+    pub docs: bool,
     /// `/metrics`, `/healthz`, `/readyz`: on this listener (taking
     /// precedence over the RPC paths) unless `admin.listen` is set.
     pub admin: AdminOptions,
@@ -77,6 +80,7 @@ impl Default for HttpOptions {
             shutdown_delay: defaults::SHUTDOWN_DELAY,
             drain_timeout: defaults::DRAIN_TIMEOUT,
             forward_headers: Vec::new(),
+            docs: defaults::DOCS,
             admin: AdminOptions::default(),
             auth: Arc::new(Authenticator::none()),
             cors: CorsOptions::default(),

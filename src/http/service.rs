@@ -14,6 +14,7 @@ use tracing::Instrument;
 
 use super::app::App;
 use super::body;
+use super::docs_page;
 use super::request_id;
 use super::rpc;
 use super::status::HttpError;
@@ -135,9 +136,13 @@ async fn serve_rpc(
     if let Some(preflight) = app.cors_preflight(req.method(), req.headers()) {
         return Ok((preflight, Exchange::default()));
     }
-    let codings = rpc::check_head(req.method(), req.headers())?;
     // The reloadable edge settings, read once for the whole request.
     let live = app.live();
+    if live.docs && docs_page::wants_page(req.method(), req.headers()) {
+        let page = serve_docs(app, &live, req.headers(), rpc_path, peer, request_id).await?;
+        return Ok((page, Exchange::default()));
+    }
+    let codings = rpc::check_head(req.method(), req.headers())?;
     let principal = app.authenticate(&live, req.headers())?;
     let ctx = rpc::call_context(&live, request_id.clone(), peer, req.headers(), principal);
     let declared = req
@@ -176,4 +181,26 @@ async fn serve_rpc(
         response_gzip,
     };
     Ok((response, exchange))
+}
+
+/// The methods page (`server.docs`): what the caller may call here, its
+/// credentials read as for a POST. An anonymous caller gets the 401
+/// challenge when some methods need credentials (so a browser asks for
+/// them).
+async fn serve_docs(
+    app: &App,
+    live: &super::app::LiveEdge,
+    headers: &http::HeaderMap,
+    rpc_path: &str,
+    peer: Option<SocketAddr>,
+    request_id: &Arc<str>,
+) -> Result<Response<Full<Bytes>>, HttpError> {
+    let principal = app.authenticate(live, headers)?;
+    let ctx = rpc::call_context(live, request_id.clone(), peer, headers, principal);
+    let catalog = app.gateway.catalog(Some(rpc_path), &ctx).await;
+    if ctx.principal.is_none() && catalog.need_credentials > 0 {
+        return Err(HttpError::Unauthorized(live.auth.mode()));
+    }
+    let endpoint = docs_page::endpoint(app.options.tls.is_some(), headers, rpc_path);
+    Ok(docs_page::response(docs_page::render(&catalog, &endpoint)))
 }
