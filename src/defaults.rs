@@ -88,3 +88,15 @@ pub(crate) const BACKEND_RETRIES: u32 = 2;
 pub(crate) const BREAKER_FAILURES: u32 = 5;
 /// `backends.NAME.circuit_breaker.open_for`.
 pub(crate) const BREAKER_OPEN_FOR: Duration = Duration::from_secs(10);
+
+/// `routes[].shadow.percent`: every call, once a route names a shadow.
+pub(crate) const SHADOW_PERCENT: f64 = 100.0;
+/// `routes[].shadow.compare`.
+pub(crate) const SHADOW_COMPARE: bool = true;
+/// `routes[].shadow.float_tolerance`: doubles this close are equal.
+pub(crate) const SHADOW_FLOAT_TOLERANCE: f64 = 1e-9;
+/// `routes[].shadow.timeout`: a shadow call given up after this.
+pub(crate) const SHADOW_TIMEOUT: Duration = Duration::from_secs(5);
+/// `routes[].shadow.max_concurrent`: shadow calls of one route at once;
+/// more are dropped (and counted).
+pub(crate) const SHADOW_MAX_CONCURRENT: usize = 64;

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::error::ConfigError;
 use super::raw::{Config, Threshold};
-use crate::dispatch::DispatchOptions;
+use crate::dispatch::{DispatchOptions, Sticky};
 use crate::http::{HttpOptions, Tls};
 use crate::metrics::Metrics;
 use crate::server::ServerOptions;
@@ -146,7 +146,8 @@ impl Config {
 
 impl Config {
     /// Every client header name some backend may receive (lower case):
-    /// `server.forward_headers` plus each backend's `forward_headers`. The
+    /// `server.forward_headers` plus each backend's `forward_headers`, and
+    /// the headers routes keep callers on a backend by (`sticky`). The
     /// HTTP edge passes these on; each backend keeps only its own allowlist.
     pub fn forward_header_candidates(&self) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -155,6 +156,10 @@ impl Config {
             .iter()
             .chain(self.backends.values().flat_map(|b| &b.forward_headers))
             .map(|h| h.to_ascii_lowercase())
+            .chain(self.routes.iter().filter_map(|r| {
+                let sticky = Sticky::parse(r.sticky.as_deref()?).ok()?;
+                sticky.header().map(str::to_owned)
+            }))
             .collect();
         names.sort();
         names.dedup();
