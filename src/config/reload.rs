@@ -2,7 +2,8 @@
 //! per call or per request reloads; what the listener and the edge's
 //! resources were built from needs a restart.
 //!
-//! Reloads: `[[routes]]`, `[backends]`, `[auth]` (files re-read), `[roles]`,
+//! Reloads: `[[routes]]` (a split's weights and a shadow's settings among
+//! them; a shadow's concurrency slots start afresh), `[backends]`, `[auth]` (files re-read), `[roles]`,
 //! `[[rate_limits]]` (their buckets start afresh),
 //! `server.allow_none`, `server.encoding`, `server.encode_threshold`,
 //! `server.log_requests`, `server.introspection`, `server.multicall`,
