@@ -179,3 +179,20 @@ impl Settings {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sticky_header_is_passed_on_by_the_edge() {
+        let cfg = Config::from_toml(
+            "[backends.a]\nkind = \"jsonrpc\"\nurl = \"http://127.0.0.1:1/\"\nforward_headers = [\"X-Tenant\"]\n\n[[routes]]\nmethod = \"o.*\"\nbackends = [{ name = \"a\", weight = 1 }]\nsticky = \"header:X-Customer\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.forward_header_candidates(),
+            ["x-customer".to_owned(), "x-tenant".to_owned()]
+        );
+    }
+}

@@ -293,6 +293,91 @@ mod tests {
         assert!((30..90).contains(&share), "{share}");
     }
 
+    /// A backend that is only a name.
+    struct Named(&'static str);
+
+    impl Backend for Named {
+        fn name(&self) -> &str {
+            self.0
+        }
+
+        fn call(
+            &self,
+            _: crate::backend::BackendCall,
+            _: CallContext,
+        ) -> futures_util::future::BoxFuture<'static, Result<Value, crate::backend::BackendError>>
+        {
+            unreachable!("never called")
+        }
+    }
+
+    #[test]
+    fn each_key_kind_places_a_caller_and_a_call_without_one_goes_by_request() {
+        let split = |sticky: &str| Split {
+            backends: vec![
+                Weighted {
+                    backend: Arc::new(Named("legacy")),
+                    weight: 1,
+                },
+                Weighted {
+                    backend: Arc::new(Named("candidate")),
+                    weight: 1,
+                },
+            ],
+            sticky: Some(Sticky::parse(sticky).unwrap()),
+        };
+        let ctx = |id: &str, principal: Option<&str>, header: Option<&str>| CallContext {
+            request_id: Arc::from(id),
+            principal: principal.map(Arc::from),
+            headers: Arc::new(
+                header
+                    .map(|h| vec![("x-customer".to_owned(), h.to_owned())])
+                    .unwrap_or_default(),
+            ),
+            ..CallContext::default()
+        };
+        let expected = |key: &str| {
+            let at = pick([("legacy", 1), ("candidate", 1)].into_iter(), key);
+            ["legacy", "candidate"][at]
+        };
+        for i in 0..50 {
+            let key = format!("k{i}");
+            let id = format!("r{i}");
+            let by =
+                |s: &Split, params: &[Value], c: &CallContext| s.pick(params, c).name().to_owned();
+            assert_eq!(
+                by(&split("principal"), &[], &ctx(&id, Some(&key), None)),
+                expected(&key)
+            );
+            assert_eq!(
+                by(
+                    &split("header:X-Customer"),
+                    &[],
+                    &ctx(&id, None, Some(&key))
+                ),
+                expected(&key)
+            );
+            let params = [Value::Struct(
+                [("login".to_owned(), Value::String(key.clone()))]
+                    .into_iter()
+                    .collect(),
+            )];
+            assert_eq!(
+                by(&split("param:{0.login}"), &params, &ctx(&id, None, None)),
+                expected(&key)
+            );
+            // No key: the request id places the call.
+            assert_eq!(
+                by(&split("principal"), &[], &ctx(&id, None, None)),
+                expected(&id)
+            );
+            assert_eq!(
+                by(&split("param:{1}"), &params, &ctx(&id, None, None)),
+                expected(&id)
+            );
+        }
+    }
+
     #[test]
     fn sticky_keys_parse() {
         assert_eq!(Sticky::parse("principal"), Ok(Sticky::Principal));
