@@ -284,6 +284,10 @@ fn a_difference_is_counted_and_logged_once_per_sample_multicall_entries_too() {
     let body = call(&bin, "multi-1", "system.multicall", &[&entries]);
     assert!(text(&body).contains("widget-2"), "{}", text(&body));
     await_shadow(&bin, &[("mismatch", 3.0), ("match", 2.0), ("error", 0.0)]);
+    // Logged before it is counted, but read from stderr by a thread.
+    wait_until(Duration::from_secs(10), || {
+        bin.count_logged("shadow answer differs") >= 3
+    });
     let mismatches: Vec<serde_json::Value> = bin
         .logs()
         .into_iter()
@@ -307,7 +311,14 @@ fn a_difference_is_counted_and_logged_once_per_sample_multicall_entries_too() {
         assert!(line.get("primary").is_none() && line.get("shadow").is_none());
     }
     // The access log names the backend each call went to; a multicall's
-    // entries' in order.
+    // entries' in order. (Access lines reach stderr through the log
+    // writer's thread: wait for the last one.)
+    let logged = |id: &str| {
+        bin.logs()
+            .iter()
+            .any(|l| l["target"] == "access" && l["request_id"] == id)
+    };
+    wait_until(Duration::from_secs(10), || logged("multi-1"));
     let access: BTreeMap<String, String> = bin
         .logs()
         .into_iter()
