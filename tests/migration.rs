@@ -389,6 +389,7 @@ fn shares_hold_and_callers_stay_on_their_backend_across_reloads() {
         total == candidate.requests().len() as f64 && total > 0.0
     });
     let shadowed = shadow_calls(&bin, "match");
+    eprintln!("shadow at 25%: {shadowed} of {n} calls copied");
     assert!(
         (shadowed - 100.0).abs() <= 30.0,
         "{shadowed} of {n} shadowed"
@@ -406,6 +407,7 @@ fn shares_hold_and_callers_stay_on_their_backend_across_reloads() {
     let first = place(&bin, "a");
     let on_candidate = first.iter().filter(|b| *b == "candidate").count();
     let share = on_candidate as f64 / n as f64;
+    eprintln!("split 80/20: {on_candidate} of {n} customers on candidate");
     assert!(
         (share - 0.2).abs() <= 0.075,
         "{on_candidate} of {n} on candidate"
@@ -445,6 +447,7 @@ fn shares_hold_and_callers_stay_on_their_backend_across_reloads() {
     }
     // From 20% to a third: about 13 points of the callers move.
     let moved_share = moved as f64 / n as f64;
+    eprintln!("legacy 80 -> 40: {moved} of {n} customers moved, all to candidate");
     assert!((moved_share - 0.133).abs() <= 0.075, "{moved} moved");
 
     // Legacy drained.

@@ -237,6 +237,7 @@ mod tests {
             for (i, (name, weight)) in weights.iter().enumerate() {
                 let share = got.iter().filter(|&&p| p == i).count() as f64 / n as f64;
                 let want = f64::from(*weight) / f64::from(total);
+                eprintln!("{weights:?}: {name} {share:.4} (weight share {want:.4})");
                 assert!(
                     (share - want).abs() < 0.02,
                     "{name}: {share} against {want} in {weights:?}"
@@ -260,6 +261,7 @@ mod tests {
         }
         // About 5% must move; rendezvous moves about that and no more.
         let share = moved as f64 / n as f64;
+        eprintln!("95/5 -> 90/10: {moved} of {n} keys moved");
         assert!((share - 0.05).abs() < 0.01, "{share}");
         // A third backend added at weight 0 moves nobody.
         let with_third = picks(&[("legacy", 90), ("candidate", 10), ("next", 0)], n);
@@ -273,14 +275,17 @@ mod tests {
     }
 
     #[test]
-    fn sampling_is_exact_within_a_point_and_deterministic() {
+    fn sampling_is_exact_within_three_quarters_of_a_point_and_deterministic() {
+        // 20,000 request ids: at 50% a standard deviation is 0.35 points;
+        // the ids are fixed, so the shares are too (0.09 points off at most).
         let n = 20_000;
         for percent in [1.0, 10.0, 50.0, 99.0] {
             let taken = (0..n)
                 .filter(|i| sampled(percent, &format!("req-{i}"), 0))
                 .count();
             let share = taken as f64 * 100.0 / n as f64;
-            assert!((share - percent).abs() < 1.0, "{share} against {percent}");
+            eprintln!("sampling {percent}%: {taken} of {n}");
+            assert!((share - percent).abs() < 0.75, "{share} against {percent}");
         }
         assert!((0..1000).all(|i| sampled(100.0, &format!("r{i}"), i)));
         assert!(!(0..1000).any(|i| sampled(0.0, &format!("r{i}"), i)));
