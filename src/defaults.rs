@@ -103,3 +103,14 @@ pub(crate) const RATE_LIMIT_STORE_TIMEOUT: Duration = Duration::from_millis(50);
 pub(crate) const RATE_LIMIT_REPLICAS: u32 = 1;
 /// `rate_limit.key_prefix`.
 pub(crate) const RATE_LIMIT_KEY_PREFIX: &str = "xmlrpc-gateway:rl";
+/// `routes[].shadow.percent`: every call, once a route names a shadow.
+pub(crate) const SHADOW_PERCENT: f64 = 100.0;
+/// `routes[].shadow.compare`.
+pub(crate) const SHADOW_COMPARE: bool = true;
+/// `routes[].shadow.float_tolerance`: doubles this close are equal.
+pub(crate) const SHADOW_FLOAT_TOLERANCE: f64 = 1e-9;
+/// `routes[].shadow.timeout`: a shadow call given up after this.
+pub(crate) const SHADOW_TIMEOUT: Duration = Duration::from_secs(5);
+/// `routes[].shadow.max_concurrent`: shadow calls of one route at once;
+/// more are dropped (and counted).
+pub(crate) const SHADOW_MAX_CONCURRENT: usize = 64;

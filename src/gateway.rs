@@ -25,6 +25,10 @@ pub struct Outcome {
     /// 20), for the access
     /// log: the dispatcher's, which parsed them.
     pub multicall_methods: Vec<String>,
+    /// The backend a single call went to (one name), or those a
+    /// multicall's first 20 entries went to (`-` for an entry that went to
+    /// none); empty when the call went to no backend.
+    pub backends: Vec<String>,
     /// The fault code answered, if any.
     pub fault_code: Option<i32>,
     /// The call needs credentials and came without: the HTTP edge answers
@@ -149,6 +153,10 @@ impl Gateway {
         if let Some(multicall) = answer.multicall {
             outcome.multicall_size = Some(multicall.size);
             outcome.multicall_methods = multicall.names;
+            outcome.backends = multicall.backends;
+        }
+        if let Some(backend) = answer.backend {
+            outcome.backends = vec![backend];
         }
         match answer.result {
             Ok(value) => match xmlrpc::encode_response(&value, encode) {
@@ -186,6 +194,7 @@ impl Outcome {
             method: None,
             multicall_size: None,
             multicall_methods: Vec::new(),
+            backends: Vec::new(),
             fault_code: None,
             unauthenticated: false,
             forbidden: false,

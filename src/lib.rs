@@ -65,9 +65,10 @@ pub use backend::{faults, mapping};
 pub use call::{AuthPolicy, CallContext};
 pub use dispatch::fault;
 pub use dispatch::{
-    Access, Answer, Bytes, CallError, CallResult, Counts, DispatchOptions, Dispatcher, FromValue,
-    Handler, Instance, IntoCallResult, IntoValue, Limit, LimitKey, MulticallSummary, Pattern,
-    RateLimits, RawFn, Rename, Role, Route, RoutingTable, Scope, TableError, Target,
+    Access, Answer, Bytes, CallError, CallResult, Comparison, Counts, DispatchOptions, Dispatcher,
+    FromValue, Handler, Instance, IntoCallResult, IntoValue, Limit, LimitKey, MulticallSummary,
+    Pattern, RateLimits, RawFn, Rename, Role, Route, RoutingTable, Scope, Shadow, Split, Sticky,
+    TableError, Target, Weighted,
 };
 pub use metrics::Metrics;
 pub use server::{Server, ServerOptions};

@@ -344,6 +344,29 @@ fn print_routes(table: &xmlrpc_gateway::RoutingTable) {
         {
             println!("{:<32}   {}", "", config::describe_mapping(mapping));
         }
+        if let Some(split) = &route.split {
+            let shares: Vec<String> = split
+                .backends
+                .iter()
+                .map(|w| format!("{}={}", w.backend.name(), w.weight))
+                .collect();
+            let sticky = match &split.sticky {
+                None => "by request".to_owned(),
+                Some(xmlrpc_gateway::Sticky::Principal) => "sticky by principal".to_owned(),
+                Some(xmlrpc_gateway::Sticky::Header(h)) => format!("sticky by header {h}"),
+                Some(xmlrpc_gateway::Sticky::Param(p)) => format!("sticky by param {p}"),
+            };
+            println!("{:<32}   weights {} ({sticky})", "", shares.join(" "));
+        }
+        if let Some(shadow) = &route.shadow {
+            println!(
+                "{:<32}   shadow {}% to {}{}",
+                "",
+                shadow.percent,
+                shadow.backend.name(),
+                if shadow.compare { ", compared" } else { "" }
+            );
+        }
     }
 }
 

@@ -119,6 +119,7 @@ struct Families {
     access_decisions: IntCounterVec,
     rate_limits: IntCounterVec,
     rate_limit_store_errors: IntCounterVec,
+    shadow_calls: IntCounterVec,
     access_log_dropped: IntCounter,
     log_dropped: IntCounter,
 }
@@ -218,8 +219,8 @@ impl Metrics {
             calls: counter(
                 &r,
                 "calls_total",
-                "XML-RPC calls (multicall entries included), by method, route, outcome (ok, fault, error) and fault origin (none, client, handler, backend, gateway).",
-                &["method", "route", "outcome", "origin"],
+                "XML-RPC calls (multicall entries included), by method, route, the backend the call went to (a configured backend name, or none), outcome (ok, fault, error) and fault origin (none, client, handler, backend, gateway).",
+                &["method", "route", "backend", "outcome", "origin"],
             ),
             call_duration: histogram(
                 &r,
@@ -296,6 +297,12 @@ impl Metrics {
                 "rate_limit_store_errors_total",
                 "Checks of a cluster rate limit the store (Redis) did not answer within rate_limit.store_timeout, or skipped while backing off after such a failure: this replica's share of the limit decided them. By limit (a configured name).",
                 &["limit"],
+            ),
+            shadow_calls: counter(
+                &r,
+                "shadow_calls_total",
+                "Calls copied to a route's shadow backend, by route (its method pattern) and result (match, mismatch, error: the shadow gave no answer in time or the primary was given up; dropped: max_concurrent shadow calls were running).",
+                &["route", "result"],
             ),
             access_log_dropped: plain_counter(
                 &r,
@@ -390,14 +397,22 @@ impl Metrics {
         }
     }
 
-    /// One finished call. `method` and `route` must come from the routing
-    /// table (see `Dispatcher::method_label`), never from the client.
-    pub fn call(&self, method: &str, route: &str, origin: Option<Origin>, took: Duration) {
+    /// One finished call. `method`, `route` and `backend` must come from
+    /// the routing table (see `Dispatcher::method_label`), never from the
+    /// client; `backend` is a configured backend's name, or `none`.
+    pub fn call(
+        &self,
+        method: &str,
+        route: &str,
+        backend: &str,
+        origin: Option<Origin>,
+        took: Duration,
+    ) {
         let outcome = origin.map_or(CallOutcome::Ok, CallOutcome::of);
         let origin = origin.map_or("none", Origin::as_str);
         self.inner
             .calls
-            .with_label_values(&[method, route, outcome.as_str(), origin])
+            .with_label_values(&[method, route, backend, outcome.as_str(), origin])
             .inc();
         self.inner
             .call_duration
@@ -408,12 +423,16 @@ impl Metrics {
     /// The series of successful calls of one `method` label (which must
     /// come from the routing table), resolved once so that recording one
     /// is two atomic updates and no label lookup.
-    pub fn ok_call_series(&self, method: &str, route: &str) -> CallSeries {
+    pub fn ok_call_series(&self, method: &str, route: &str, backend: &str) -> CallSeries {
         let f = &self.inner;
         CallSeries {
-            calls: f
-                .calls
-                .with_label_values(&[method, route, CallOutcome::Ok.as_str(), "none"]),
+            calls: f.calls.with_label_values(&[
+                method,
+                route,
+                backend,
+                CallOutcome::Ok.as_str(),
+                "none",
+            ]),
             duration: f.call_duration.with_label_values(&[method]),
         }
     }
@@ -499,6 +518,21 @@ impl Metrics {
             .rate_limit_store_errors
             .with_label_values(&[limit])
             .inc();
+    }
+
+    /// One shadow call's result; `route` is a configured route pattern.
+    pub(crate) fn shadow_call(&self, route: &str, result: &str) {
+        self.inner
+            .shadow_calls
+            .with_label_values(&[route, result])
+            .inc();
+    }
+
+    /// Makes a route's shadow series show (at zero) before its first call.
+    pub(crate) fn shadow_route(&self, route: &str, results: &[&str]) {
+        for result in results {
+            self.inner.shadow_calls.with_label_values(&[route, result]);
+        }
     }
 
     /// One request (or multicall entry) refused for want of credentials.
@@ -593,6 +627,7 @@ mod tests {
         m.call(
             "add",
             "handler:add",
+            "none",
             Some(Origin::Client),
             Duration::from_millis(3),
         );
@@ -602,7 +637,7 @@ mod tests {
         assert!(content_type.starts_with("text/plain"), "{content_type}");
         for line in [
             "xmlrpc_gateway_http_requests_total{path=\"/RPC2\",status=\"200\"} 1",
-            "xmlrpc_gateway_calls_total{method=\"add\",origin=\"client\",outcome=\"fault\",route=\"handler:add\"} 1",
+            "xmlrpc_gateway_calls_total{backend=\"none\",method=\"add\",origin=\"client\",outcome=\"fault\",route=\"handler:add\"} 1",
             "xmlrpc_gateway_backend_errors_total{backend=\"inv\",kind=\"timeout\"} 1",
             "xmlrpc_gateway_backend_circuit_state{backend=\"inv\"} 2",
             "xmlrpc_gateway_config_reloads_total{result=\"ok\"} 0",

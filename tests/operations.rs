@@ -95,7 +95,7 @@ fn an_admin_listener_takes_the_endpoints_off_the_main_one() {
     assert_eq!(
         sample_value(
             &gw.metrics(),
-            r#"xmlrpc_gateway_calls_total{method="add",origin="none",outcome="ok",route="handler:add"}"#
+            r#"xmlrpc_gateway_calls_total{backend="none",method="add",origin="none",outcome="ok",route="handler:add"}"#
         ),
         1.0
     );
@@ -243,32 +243,40 @@ fn calls_are_counted_by_method_route_outcome_and_origin() {
     let calls =
         |labels: &str| sample_value(&text, &format!("xmlrpc_gateway_calls_total{{{labels}}}"));
     assert_eq!(
-        calls(r#"method="add",origin="none",outcome="ok",route="handler:add""#),
+        calls(r#"backend="none",method="add",origin="none",outcome="ok",route="handler:add""#),
         1.0
     );
     assert_eq!(
-        calls(r#"method="div",origin="handler",outcome="fault",route="handler:div""#),
+        calls(
+            r#"backend="none",method="div",origin="handler",outcome="fault",route="handler:div""#
+        ),
         1.0
     );
     assert_eq!(
-        calls(r#"method="unknown",origin="client",outcome="fault",route="none""#),
+        calls(r#"backend="none",method="unknown",origin="client",outcome="fault",route="none""#),
         2.0,
         "no.such.method, and nope in the multicall\n{text}"
     );
     assert_eq!(
-        calls(r#"method="sleep",origin="gateway",outcome="error",route="handler:sleep""#),
+        calls(
+            r#"backend="none",method="sleep",origin="gateway",outcome="error",route="handler:sleep""#
+        ),
         1.0
     );
     assert_eq!(
-        calls(r#"method="calc.*",origin="none",outcome="ok",route="handler:echo""#),
+        calls(r#"backend="none",method="calc.*",origin="none",outcome="ok",route="handler:echo""#),
         1.0
     );
     assert_eq!(
-        calls(r#"method="system.multicall",origin="none",outcome="ok",route="system""#),
+        calls(
+            r#"backend="none",method="system.multicall",origin="none",outcome="ok",route="system""#
+        ),
         1.0
     );
     assert_eq!(
-        calls(r#"method="system.listMethods",origin="none",outcome="ok",route="system""#),
+        calls(
+            r#"backend="none",method="system.listMethods",origin="none",outcome="ok",route="system""#
+        ),
         1.0
     );
     assert_eq!(
@@ -362,11 +370,11 @@ fn random_method_names_do_not_add_series() {
     assert_eq!(
         sample_value(
             &after,
-            r#"xmlrpc_gateway_calls_total{method="unknown",origin="client",outcome="fault",route="none"}"#
+            r#"xmlrpc_gateway_calls_total{backend="none",method="unknown",origin="client",outcome="fault",route="none"}"#
         ),
         sample_value(
             &before,
-            r#"xmlrpc_gateway_calls_total{method="unknown",origin="client",outcome="fault",route="none"}"#
+            r#"xmlrpc_gateway_calls_total{backend="none",method="unknown",origin="client",outcome="fault",route="none"}"#
         ) + 686.0,
         "the 2/3 of names outside calc.* are unknown"
     );
@@ -605,6 +613,8 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
             idempotent: false,
             auth: None,
             roles: Vec::new(),
+            split: None,
+            shadow: None,
         })
         .unwrap();
     let metrics = Metrics::new();
@@ -651,25 +661,35 @@ async fn backend_calls_are_counted_by_backend_and_error_kind() {
     );
     let calls = |labels: &str| v(&format!("xmlrpc_gateway_calls_total{{{labels}}}"));
     assert_eq!(
-        calls(r#"method="inv.*",origin="none",outcome="ok",route="backend:inventory""#),
+        calls(
+            r#"backend="inventory",method="inv.*",origin="none",outcome="ok",route="backend:inventory""#
+        ),
         2.0
     );
     assert_eq!(
-        calls(r#"method="inv.*",origin="handler",outcome="fault",route="backend:inventory""#),
+        calls(
+            r#"backend="inventory",method="inv.*",origin="handler",outcome="fault",route="backend:inventory""#
+        ),
         1.0
     );
     assert_eq!(
-        calls(r#"method="inv.*",origin="backend",outcome="error",route="backend:inventory""#),
+        calls(
+            r#"backend="inventory",method="inv.*",origin="backend",outcome="error",route="backend:inventory""#
+        ),
         2.0,
         "refused, and circuit open"
     );
     assert_eq!(
-        calls(r#"method="inv.*",origin="client",outcome="fault",route="backend:inventory""#),
+        calls(
+            r#"backend="inventory",method="inv.*",origin="client",outcome="fault",route="backend:inventory""#
+        ),
         1.0,
         "params that do not fit"
     );
     assert_eq!(
-        calls(r#"method="inv.*",origin="gateway",outcome="error",route="backend:inventory""#),
+        calls(
+            r#"backend="inventory",method="inv.*",origin="gateway",outcome="error",route="backend:inventory""#
+        ),
         1.0,
         "the slow one timed out"
     );
@@ -770,7 +790,7 @@ fn a_configured_backend_that_refuses_is_counted() {
     assert_eq!(
         sample_value(
             &text,
-            r#"xmlrpc_gateway_calls_total{method="dead.*",origin="backend",outcome="error",route="backend:dead"}"#
+            r#"xmlrpc_gateway_calls_total{backend="dead",method="dead.*",origin="backend",outcome="error",route="backend:dead"}"#
         ),
         1.0
     );

@@ -564,6 +564,75 @@ pub struct RouteConfig {
     pub body: Option<BodyConfig>,
     /// json backends: what the client gets from the answer.
     pub result: Option<ResultConfig>,
+    /// Several backends sharing the calls by weight (a canary), instead of
+    /// `backend`: `[{ name = "legacy", weight = 80 }, ...]`.
+    pub backends: Option<Vec<WeightedBackendConfig>>,
+    /// What keeps a caller on one of `backends`: `principal`,
+    /// `header:X-Name` or `param:{1}` (default, and for a call without
+    /// the key: the request id).
+    pub sticky: Option<String>,
+    /// A copy of some calls sent to another backend, and compared.
+    pub shadow: Option<ShadowConfig>,
+}
+
+/// One of a route's `backends`.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WeightedBackendConfig {
+    /// A backend's name in `[backends]`.
+    pub name: String,
+    /// Its share (0 drains it).
+    pub weight: u32,
+}
+
+/// `[routes.shadow]`: shadow traffic.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShadowConfig {
+    /// A backend's name in `[backends]`.
+    pub backend: String,
+    /// Percent of calls copied, 0-100 (default 100), sampled by request id.
+    #[serde(default = "default_shadow_percent")]
+    pub percent: f64,
+    /// Compare the answers (default true).
+    #[serde(default = "default_shadow_compare")]
+    pub compare: bool,
+    /// Paths not compared: `updated_at`, `items.*.id`.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+    /// Doubles this close are equal (default 1e-9).
+    #[serde(default = "default_shadow_float_tolerance")]
+    pub float_tolerance: f64,
+    /// Bound on one shadow call (default 5s).
+    #[serde(default = "default_shadow_timeout", with = "humantime_serde")]
+    pub timeout: Duration,
+    /// Shadow calls of this route at once; more are dropped (default 64).
+    #[serde(default = "default_shadow_max_concurrent")]
+    pub max_concurrent: usize,
+    /// Shadow a route that is not `idempotent` (every copied call is
+    /// made twice).
+    #[serde(default)]
+    pub allow_writes: bool,
+}
+
+fn default_shadow_percent() -> f64 {
+    defaults::SHADOW_PERCENT
+}
+
+fn default_shadow_compare() -> bool {
+    defaults::SHADOW_COMPARE
+}
+
+fn default_shadow_float_tolerance() -> f64 {
+    defaults::SHADOW_FLOAT_TOLERANCE
+}
+
+fn default_shadow_timeout() -> Duration {
+    defaults::SHADOW_TIMEOUT
+}
+
+fn default_shadow_max_concurrent() -> usize {
+    defaults::SHADOW_MAX_CONCURRENT
 }
 
 /// A route's `query`.

@@ -2,9 +2,10 @@
 //! per call or per request reloads; what the listener and the edge's
 //! resources were built from needs a restart.
 //!
-//! Reloads: `[[routes]]`, `[backends]`, `[auth]` (files re-read), `[roles]`,
-//! `[[rate_limits]]` and `[rate_limit]` (in-memory buckets start afresh;
-//! `cluster` ones live on in Redis),
+//! Reloads: `[[routes]]` (a split's weights and a shadow's settings among
+//! them; a shadow's concurrency slots start afresh), `[backends]`, `[auth]`
+//! (files re-read), `[roles]`, `[[rate_limits]]` and `[rate_limit]`
+//! (in-memory buckets start afresh; `cluster` ones live on in Redis),
 //! `server.allow_none`, `server.encoding`, `server.encode_threshold`,
 //! `server.log_requests`, `server.introspection`, `server.multicall`,
 //! `server.forward_headers`, `server.docs`, `server.docs_cache`,

@@ -6,10 +6,12 @@ use std::sync::Arc;
 
 use super::error::ConfigError;
 use super::mapping;
-use super::raw::{Config, RouteConfig};
+use super::raw::{Config, RouteConfig, ShadowConfig};
 use crate::backend::{self, Backend, Kind};
 use crate::call::AuthPolicy;
-use crate::dispatch::{Pattern, Rename, Route, RoutingTable, Target};
+use crate::dispatch::{
+    Comparison, Pattern, Rename, Route, RoutingTable, Shadow, Split, Sticky, Target, Weighted,
+};
 use crate::metrics::Metrics;
 
 /// Builds the routing table from `[[routes]]`: handler routes take their
@@ -84,7 +86,34 @@ fn build_route(
     }
     let mapped = mapping::has_mapping(rc);
     let pattern = Pattern::parse(&rc.method);
-    let mut route = match (&rc.handler, &rc.backend) {
+    let split = build_split(rc, backends)?;
+    // A split route's target names its first backend with a weight (for
+    // introspection); its calls go where the split says.
+    let first = split.as_ref().map(|s| {
+        let w = s.backends.iter().find(|w| w.weight > 0).expect("checked");
+        w.backend.name().to_owned()
+    });
+    if rc.sticky.is_some() && split.is_none() {
+        return Err((
+            "sticky".to_owned(),
+            "applies to routes with backends (a weighted split)".to_owned(),
+        ));
+    }
+    let backend_name = match (&rc.backend, &first) {
+        (Some(_), Some(_)) => {
+            return Err(whole("set backend or backends, not both".to_owned()));
+        }
+        (Some(name), None) => Some(name),
+        (None, first) => first.as_ref(),
+    };
+    // Every backend a call of the route may go to: the mapping keys need
+    // them all to be json services.
+    let mut reached: Vec<&str> = match &rc.backends {
+        Some(list) => list.iter().map(|w| w.name.as_str()).collect(),
+        None => rc.backend.iter().map(String::as_str).collect(),
+    };
+    reached.extend(rc.shadow.iter().map(|s| s.backend.as_str()));
+    let mut route = match (&rc.handler, backend_name) {
         (Some(name), None) => {
             if rc.path.is_some()
                 || rc.params.is_some()
@@ -113,10 +142,16 @@ fn build_route(
                 .get(name.as_str())
                 .ok_or_else(|| whole(format!("no backend named {name:?} in [backends]")))?;
             let mapping = if mapped {
-                if config.backends[name.as_str()].kind != Kind::Json {
-                    return Err(whole(format!(
-                        "the mapping keys (http_method, a path template, query, headers, basic_auth, body, result) apply to json backends; {name:?} is not one"
-                    )));
+                for name in &reached {
+                    if config
+                        .backends
+                        .get(*name)
+                        .is_some_and(|b| b.kind != Kind::Json)
+                    {
+                        return Err(whole(format!(
+                            "the mapping keys (http_method, a path template, query, headers, basic_auth, body, result) apply to json backends; {name:?} is not one"
+                        )));
+                    }
                 }
                 let backend_method = config.backends[name.as_str()].http_method;
                 Some(Arc::new(mapping::route_mapping(rc, backend_method)?))
@@ -140,7 +175,12 @@ fn build_route(
                 (None, true) => Rename::StripPrefix,
                 (None, false) => Rename::Full,
             };
-            let json = config.backends[name.as_str()].kind == Kind::Json;
+            let json = reached.iter().any(|n| {
+                config
+                    .backends
+                    .get(*n)
+                    .is_some_and(|b| b.kind == Kind::Json)
+            });
             if json && rc.path.is_none() {
                 check_json_name(&pattern, &rename).map_err(whole)?;
             }
@@ -153,18 +193,41 @@ fn build_route(
                     param_names: rc.params.clone(),
                     mapping,
                 },
-                label: format!("backend:{name}"),
+                // A split's label names its backends, not their weights:
+                // the metric series stay the same when weights change.
+                label: match &rc.backends {
+                    Some(list) => {
+                        let names: Vec<&str> = list.iter().map(|w| w.name.as_str()).collect();
+                        format!("split:{}", names.join(","))
+                    }
+                    None => format!("backend:{name}"),
+                },
                 help: None,
                 signatures: None,
                 timeout: None,
                 idempotent: false,
                 auth: None,
                 roles: Vec::new(),
+                split: split.map(Arc::new),
+                shadow: None,
             }
         }
-        (Some(_), Some(_)) => return Err(whole("set handler or backend, not both".to_owned())),
+        (Some(_), Some(_)) => {
+            return Err(whole(
+                "set handler or backend (or backends), not both".to_owned(),
+            ));
+        }
         (None, None) => return Err(whole("set handler or backend".to_owned())),
     };
+    if let Some(sc) = &rc.shadow {
+        if rc.handler.is_some() {
+            return Err((
+                "shadow".to_owned(),
+                "applies to backend routes only".to_owned(),
+            ));
+        }
+        route.shadow = Some(Arc::new(build_shadow(rc, sc, backends)?));
+    }
     if rc.help.is_some() {
         route.help = rc.help.clone();
     }
@@ -180,6 +243,93 @@ fn build_route(
         route.auth = Some(AuthPolicy::Required);
     }
     Ok(route)
+}
+
+/// A route's `backends` and `sticky`, checked; `None` without `backends`.
+fn build_split(
+    rc: &RouteConfig,
+    backends: &HashMap<&str, Arc<dyn Backend>>,
+) -> Result<Option<Split>, (String, String)> {
+    let Some(list) = &rc.backends else {
+        return Ok(None);
+    };
+    let err = |msg: String| Err(("backends".to_owned(), msg));
+    if list.is_empty() {
+        return err("name at least one backend".to_owned());
+    }
+    let mut weighted = Vec::with_capacity(list.len());
+    for (i, w) in list.iter().enumerate() {
+        if list[..i].iter().any(|o| o.name == w.name) {
+            return err(format!("{:?} is named twice", w.name));
+        }
+        let Some(backend) = backends.get(w.name.as_str()) else {
+            return err(format!("no backend named {:?} in [backends]", w.name));
+        };
+        weighted.push(Weighted {
+            backend: backend.clone(),
+            weight: w.weight,
+        });
+    }
+    if weighted.iter().all(|w| w.weight == 0) {
+        return err("every weight is 0: no backend would take a call".to_owned());
+    }
+    let sticky = match &rc.sticky {
+        Some(text) => Some(Sticky::parse(text).map_err(|m| ("sticky".to_owned(), m))?),
+        None => None,
+    };
+    Ok(Some(Split {
+        backends: weighted,
+        sticky,
+    }))
+}
+
+/// A route's `shadow`, checked.
+fn build_shadow(
+    rc: &RouteConfig,
+    sc: &ShadowConfig,
+    backends: &HashMap<&str, Arc<dyn Backend>>,
+) -> Result<Shadow, (String, String)> {
+    let key = |field: &str| format!("shadow.{field}");
+    if !rc.idempotent && !sc.allow_writes {
+        return Err((
+            key("allow_writes"),
+            "the route is not idempotent: shadowing it would make every copied call twice (a write written twice); mark the route idempotent = true, or set shadow.allow_writes = true".to_owned(),
+        ));
+    }
+    let backend = backends.get(sc.backend.as_str()).ok_or_else(|| {
+        (
+            key("backend"),
+            format!("no backend named {:?} in [backends]", sc.backend),
+        )
+    })?;
+    if !(0.0..=100.0).contains(&sc.percent) {
+        return Err((
+            key("percent"),
+            format!("{} is not between 0 and 100", sc.percent),
+        ));
+    }
+    if sc.float_tolerance.is_nan() || sc.float_tolerance < 0.0 {
+        return Err((key("float_tolerance"), "must be 0 or more".to_owned()));
+    }
+    if sc.timeout.is_zero() {
+        return Err((key("timeout"), "must be greater than 0".to_owned()));
+    }
+    if sc.max_concurrent == 0 {
+        return Err((key("max_concurrent"), "must be greater than 0".to_owned()));
+    }
+    let ignore = Comparison::ignore_paths(&sc.ignore).map_err(|m| (key("ignore"), m))?;
+    Ok(Shadow {
+        route: rc.method.clone(),
+        backend: backend.clone(),
+        percent: sc.percent,
+        compare: sc.compare,
+        comparison: Comparison {
+            ignore,
+            float_tolerance: sc.float_tolerance,
+        },
+        timeout: sc.timeout,
+        slots: Arc::new(tokio::sync::Semaphore::new(sc.max_concurrent)),
+    })
 }
 
 /// A json route without `path` takes its URL path from the name the backend

@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use super::error::ConfigError;
 use super::raw::{Config, Threshold};
-use crate::dispatch::DispatchOptions;
+use crate::dispatch::{DispatchOptions, Sticky};
 use crate::http::{HttpOptions, Tls};
 use crate::metrics::Metrics;
 use crate::server::ServerOptions;
@@ -150,7 +150,8 @@ impl Config {
 
 impl Config {
     /// Every client header name some backend may receive (lower case):
-    /// `server.forward_headers` plus each backend's `forward_headers`. The
+    /// `server.forward_headers` plus each backend's `forward_headers`, and
+    /// the headers routes keep callers on a backend by (`sticky`). The
     /// HTTP edge passes these on; each backend keeps only its own allowlist.
     pub fn forward_header_candidates(&self) -> Vec<String> {
         let mut names: Vec<String> = self
@@ -159,6 +160,10 @@ impl Config {
             .iter()
             .chain(self.backends.values().flat_map(|b| &b.forward_headers))
             .map(|h| h.to_ascii_lowercase())
+            .chain(self.routes.iter().filter_map(|r| {
+                let sticky = Sticky::parse(r.sticky.as_deref()?).ok()?;
+                sticky.header().map(str::to_owned)
+            }))
             .collect();
         names.sort();
         names.dedup();
@@ -176,5 +181,22 @@ impl Settings {
             encode: self.encode,
             metrics,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sticky_header_is_passed_on_by_the_edge() {
+        let cfg = Config::from_toml(
+            "[backends.a]\nkind = \"jsonrpc\"\nurl = \"http://127.0.0.1:1/\"\nforward_headers = [\"X-Tenant\"]\n\n[[routes]]\nmethod = \"o.*\"\nbackends = [{ name = \"a\", weight = 1 }]\nsticky = \"header:X-Customer\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.forward_header_candidates(),
+            ["x-customer".to_owned(), "x-tenant".to_owned()]
+        );
     }
 }

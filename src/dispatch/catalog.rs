@@ -192,6 +192,16 @@ impl CatalogView<'_> {
                     .unwrap_or(&route.label)
                     .to_owned(),
             ),
+            // A canary: the backends that share the calls, by name.
+            Target::Backend { .. } if route.split.is_some() => {
+                let split = route.split.as_deref().into_iter();
+                let names: Vec<&str> = split
+                    .flat_map(|s| s.backends.iter())
+                    .filter(|w| w.weight > 0)
+                    .map(|w| w.backend.name())
+                    .collect();
+                ServedBy::Backend(names.join(", "))
+            }
             Target::Backend { backend, .. } => ServedBy::Backend(backend.name().to_owned()),
         };
         let own = |name: &str| match &route.target {
@@ -394,6 +404,8 @@ mod tests {
             idempotent: false,
             auth: None,
             roles: Vec::new(),
+            split: None,
+            shadow: None,
         }
     }
 

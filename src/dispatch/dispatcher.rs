@@ -12,6 +12,7 @@ use std::time::Instant;
 use futures_util::FutureExt;
 
 use super::catalog::{Catalog, CatalogView, DocsCache, Verdict};
+use super::compare::Answered;
 use super::error::CallError;
 use super::fault;
 use super::handler::CallResult;
@@ -19,6 +20,8 @@ use super::introspection::{self, Introspection, Permits};
 use super::limits::LimitOutcome;
 use super::multicall::{self, Entries};
 use super::options::DispatchOptions;
+use super::shadow::{self, ShadowResult};
+use super::split;
 use super::table::{Pattern, Resolved, Route, RoutingTable, Target};
 use crate::backend::{BackendCall, BackendError};
 use crate::call::{AuthFailure, AuthPolicy, CallContext, Origin};
@@ -101,13 +104,22 @@ impl Dispatcher {
             .chain(self.instance_names.iter().cloned())
             .chain(system)
             .filter_map(|name| {
-                // Only names the label function itself maps to themselves.
+                // Only names the label function itself maps to themselves,
+                // on routes whose calls all go to one place.
                 let (label, route) = self.method_label(&name);
-                let series = (label == name).then(|| metrics.ok_call_series(&label, route))?;
+                let backend = self.fixed_backend(&name)?;
+                let series =
+                    (label == name).then(|| metrics.ok_call_series(&label, route, backend))?;
                 Some((name, series))
             })
             .collect();
         self.ok_series = ok_series;
+        let results = ShadowResult::ALL.map(ShadowResult::as_str);
+        for route in self.table.routes() {
+            if let Some(shadow) = &route.shadow {
+                metrics.shadow_route(&shadow.route, &results);
+            }
+        }
         self.per_path = std::mem::take(&mut self.per_path)
             .into_iter()
             .map(|(path, d)| (path, d.with_metrics(metrics.clone())))
@@ -157,7 +169,29 @@ impl Dispatcher {
         }
     }
 
-    fn record_call(&self, name: &str, result: &Result<Value, CallError>, started: Instant) {
+    /// The `backend` label every call of `name` has, or `None` when it
+    /// depends on the call (a split route).
+    fn fixed_backend(&self, name: &str) -> Option<&str> {
+        if name.starts_with("system.") {
+            return Some(NO_BACKEND);
+        }
+        match self.table.resolve(name) {
+            Resolved::Route(route) => match (&route.target, &route.split) {
+                (_, Some(_)) => None,
+                (Target::Backend { backend, .. }, None) => Some(backend.name()),
+                (Target::Handler(_), None) => Some(NO_BACKEND),
+            },
+            _ => Some(NO_BACKEND),
+        }
+    }
+
+    fn record_call(
+        &self,
+        name: &str,
+        result: &Result<Value, CallError>,
+        started: Instant,
+        backend: Option<&str>,
+    ) {
         if result.is_ok()
             && let Some(series) = self.ok_series.get(name)
         {
@@ -167,7 +201,8 @@ impl Dispatcher {
         if let Some(metrics) = &self.metrics {
             let (method, route) = self.method_label(name);
             let origin = result.as_ref().err().map(CallError::origin);
-            metrics.call(&method, route, origin, started.elapsed());
+            let backend = backend.unwrap_or(NO_BACKEND);
+            metrics.call(&method, route, backend, origin, started.elapsed());
         }
     }
 
@@ -195,9 +230,11 @@ impl Dispatcher {
     /// its size and its entries' method names (what the access log shows).
     pub async fn answer(&self, name: &str, params: Vec<Value>, ctx: &CallContext) -> Answer {
         if name != introspection::MULTICALL || !self.options.multicall {
+            let (result, backend) = self.call_one(name, params, ctx, 0).await;
             return Answer {
-                result: self.call_one(name, params, ctx).await,
+                result,
                 multicall: None,
+                backend: backend.map(str::to_owned),
             };
         }
         let size = params
@@ -209,33 +246,50 @@ impl Dispatcher {
         }
         let started = Instant::now();
         let mut names = Vec::new();
-        let result = multicall::run(self, &self.options, params, ctx, &mut names).await;
-        self.record_call(name, &result, started);
+        let mut backends = Vec::new();
+        let result =
+            multicall::run(self, &self.options, params, ctx, &mut names, &mut backends).await;
+        self.record_call(name, &result, started, None);
+        if backends.iter().all(|b| b == multicall::NO_ENTRY_BACKEND) {
+            backends.clear();
+        }
         Answer {
             result,
-            multicall: Some(MulticallSummary { size, names }),
+            multicall: Some(MulticallSummary {
+                size,
+                names,
+                backends,
+            }),
+            backend: None,
         }
     }
 
-    /// Answers a call that is not a multicall (multicall entries come here),
-    /// and counts it.
-    async fn call_one(
-        &self,
+    /// Answers a call that is not a multicall (multicall entries come here,
+    /// `entry` their place in it; 0 for a single call), and counts it. Also
+    /// says which backend it went to, if one.
+    async fn call_one<'s>(
+        &'s self,
         name: &str,
         params: Vec<Value>,
         ctx: &CallContext,
-    ) -> Result<Value, CallError> {
+        entry: usize,
+    ) -> (Result<Value, CallError>, Option<&'s str>) {
         let started = Instant::now();
-        let result = self.call_one_uncounted(name, params, ctx).await;
-        self.record_call(name, &result, started);
-        result
+        let mut served = None;
+        let result = self
+            .call_one_uncounted(name, params, ctx, entry, &mut served)
+            .await;
+        self.record_call(name, &result, started, served);
+        (result, served)
     }
 
-    async fn call_one_uncounted(
-        &self,
+    async fn call_one_uncounted<'s>(
+        &'s self,
         name: &str,
         params: Vec<Value>,
         ctx: &CallContext,
+        entry: usize,
+        served: &mut Option<&'s str>,
     ) -> Result<Value, CallError> {
         let Some(limits) = self
             .options
@@ -243,7 +297,7 @@ impl Dispatcher {
             .as_deref()
             .filter(|l| !l.is_empty())
         else {
-            return self.call_admitted(name, params, ctx).await;
+            return self.call_admitted(name, params, ctx, entry, served).await;
         };
         let record = |limit: &str, outcome: LimitOutcome| {
             if let Some(metrics) = &self.metrics {
@@ -254,18 +308,21 @@ impl Dispatcher {
             }
         };
         let taken = limits.admit(name, &params, ctx, &record).await?;
-        let result = self.call_admitted(name, params, ctx).await;
+        let result = self.call_admitted(name, params, ctx, entry, served).await;
         let code = |err: &CallError| fault::call_fault(name, err).code;
         limits.settle(taken, &result, &code, &record);
         result
     }
 
-    /// A call past the rate limits.
-    async fn call_admitted(
-        &self,
+    /// A call past the rate limits; `served` is set to the backend it goes
+    /// to, if one.
+    async fn call_admitted<'s>(
+        &'s self,
         name: &str,
         params: Vec<Value>,
         ctx: &CallContext,
+        entry: usize,
+        served: &mut Option<&'s str>,
     ) -> Result<Value, CallError> {
         if self.guarded && ctx.principal.is_none() && self.policy(name) == AuthPolicy::Required {
             if let Some(metrics) = &self.metrics {
@@ -291,7 +348,7 @@ impl Dispatcher {
             std::panic::catch_unwind(AssertUnwindSafe(|| match self.table.resolve(name) {
                 Resolved::Route(route) => {
                     let limit = route.timeout.or(self.options.call_timeout);
-                    Some(self.start_route(route, name, params, ctx, limit))
+                    Some(self.start_route(route, name, params, ctx, limit, entry, served))
                 }
                 Resolved::Instance(instance) => instance
                     .dispatch(name, params, ctx.clone())
@@ -396,14 +453,19 @@ impl Dispatcher {
     }
 
     /// Starts a routed call that the caller bounds by `limit`, and says
-    /// when it will be given up.
-    fn start_route(
-        &self,
-        route: &Route,
+    /// when it will be given up; `served` is set to the backend it goes
+    /// to (a split route's pick). A shadowed route's sampled call starts
+    /// its shadow here too, beside it.
+    #[allow(clippy::too_many_arguments)]
+    fn start_route<'s>(
+        &'s self,
+        route: &'s Route,
         name: &str,
         params: Vec<Value>,
         ctx: &CallContext,
         limit: Option<std::time::Duration>,
+        entry: usize,
+        served: &mut Option<&'s str>,
     ) -> (
         futures_util::future::BoxFuture<'static, CallResult>,
         Deadline,
@@ -417,6 +479,11 @@ impl Dispatcher {
                 mapping,
                 ..
             } => {
+                let backend = match &route.split {
+                    Some(split) => split.pick(&params, ctx),
+                    None => backend,
+                };
+                *served = Some(backend.name());
                 // Fixed now and handed down, so that the backend's breaker
                 // can tell a call cancelled by this deadline (a failure)
                 // from one whose client went away.
@@ -430,6 +497,18 @@ impl Dispatcher {
                     mapping: mapping.clone(),
                     deadline,
                 };
+                let shadow_tx = route
+                    .shadow
+                    .as_ref()
+                    .filter(|s| split::sampled(s.percent, &ctx.request_id, entry))
+                    .and_then(|shadow| {
+                        shadow::Start {
+                            shadow,
+                            method: name,
+                            metrics: self.metrics.as_ref(),
+                        }
+                        .spawn(call.clone(), ctx)
+                    });
                 let method = name.to_owned();
                 let mut timer = self
                     .metrics
@@ -441,7 +520,18 @@ impl Dispatcher {
                         if let Some(timer) = timer.take() {
                             timer.finish(r.as_ref().err());
                         }
-                        r.map_err(|source| CallError::Backend { method, source })
+                        let r = r.map_err(|source| CallError::Backend { method, source });
+                        if let Some(tx) = shadow_tx {
+                            let answered = match &r {
+                                Ok(value) => Answered::Value(value.clone()),
+                                Err(err) => {
+                                    Answered::Fault(fault::call_fault(name_of(err), err).code)
+                                }
+                            };
+                            // The shadow may have given up already.
+                            let _ = tx.send(answered);
+                        }
+                        r
                     })
                     .boxed();
                 (future, Deadline::At(deadline))
@@ -479,11 +569,17 @@ impl Dispatcher {
         let mut names: Vec<String> = std::iter::once(&self.table)
             .chain(self.per_path.values().map(|d| &d.table))
             .flat_map(RoutingTable::routes)
-            .filter_map(|route| match &route.target {
-                Target::Backend { backend, .. } if backend.circuit_open() => {
-                    Some(backend.name().to_owned())
-                }
-                _ => None,
+            .flat_map(|route| {
+                let split = route.split.iter().flat_map(|s| &s.backends);
+                let target = match &route.target {
+                    Target::Backend { backend, .. } => Some(backend),
+                    Target::Handler(_) => None,
+                };
+                target
+                    .into_iter()
+                    .chain(split.map(|w| &w.backend))
+                    .filter(|backend| backend.circuit_open())
+                    .map(|backend| backend.name().to_owned())
             })
             .collect();
         names.sort();
@@ -525,13 +621,14 @@ impl Dispatcher {
 }
 
 impl Entries for Dispatcher {
-    fn call_one(
-        &self,
+    fn call_one<'s>(
+        &'s self,
         name: &str,
         params: Vec<Value>,
         ctx: &CallContext,
-    ) -> impl Future<Output = Result<Value, CallError>> {
-        Dispatcher::call_one(self, name, params, ctx)
+        entry: usize,
+    ) -> impl Future<Output = (Result<Value, CallError>, Option<&'s str>)> {
+        Dispatcher::call_one(self, name, params, ctx, entry)
     }
 
     fn fault_for(&self, name: &str, err: &CallError, ctx: &CallContext) -> Fault {
@@ -546,6 +643,8 @@ pub struct Answer {
     pub result: Result<Value, CallError>,
     /// Set when the call was a `system.multicall`.
     pub multicall: Option<MulticallSummary>,
+    /// The backend a single call went to (a configured name), if one.
+    pub backend: Option<String>,
 }
 
 /// A multicall as the access log shows it.
@@ -556,6 +655,20 @@ pub struct MulticallSummary {
     /// The first 20 entries' method names, in order (`-` for
     /// an entry that is not a well-formed call).
     pub names: Vec<String>,
+    /// The backends the first 20 entries went to, in order (`-` for an
+    /// entry that went to none); empty when none went to a backend.
+    pub backends: Vec<String>,
+}
+
+/// The `backend` label of a call that went to no backend.
+const NO_BACKEND: &str = "none";
+
+/// The method named in a backend error (the name the client called).
+fn name_of(err: &CallError) -> &str {
+    match err {
+        CallError::Backend { method, .. } => method,
+        _ => "",
+    }
 }
 
 /// When a started call is given up.

@@ -79,6 +79,12 @@ pub(crate) fn call_fault(method: &str, err: &CallError) -> Fault {
     }
 }
 
+/// The fault code a client would see for a backend's failure (a shadow
+/// backend's answer is compared by it).
+pub(crate) fn backend_fault_code(method: &str, err: &BackendError) -> i32 {
+    backend_fault(method, err).code
+}
+
 fn backend_fault(method: &str, err: &BackendError) -> Fault {
     let code = match err {
         BackendError::Remote(f) => return f.clone(),

@@ -18,16 +18,21 @@ use crate::xmlrpc::{EncodeError, Fault, Value};
 /// How many entries' method names a multicall keeps for the access log.
 pub(crate) const NAMED_ENTRIES: usize = 20;
 
+/// What the access log shows for an entry that went to no backend.
+pub(super) const NO_ENTRY_BACKEND: &str = "-";
+
 /// Who answers one entry: the dispatcher, for a call that is not a
 /// multicall.
 pub(super) trait Entries {
-    /// Answers one call, counted as its own.
-    fn call_one(
-        &self,
+    /// Answers one call (the `entry`th of the multicall), counted as its
+    /// own; says which backend it went to, if one.
+    fn call_one<'s>(
+        &'s self,
         name: &str,
         params: Vec<Value>,
         ctx: &CallContext,
-    ) -> impl Future<Output = Result<Value, CallError>>;
+        entry: usize,
+    ) -> impl Future<Output = (Result<Value, CallError>, Option<&'s str>)>;
 
     /// The fault a client sees for a failed entry.
     fn fault_for(&self, name: &str, err: &CallError, ctx: &CallContext) -> Fault;
@@ -35,13 +40,15 @@ pub(super) trait Entries {
 
 /// Runs every call of a multicall concurrently (bounded), keeping order.
 /// A malformed entry or a nested multicall becomes a fault entry; the
-/// others still run.
+/// others still run. The first entries' names go to `names` and the
+/// backends they went to (`-` for none) to `backends`.
 pub(super) async fn run<C: Entries>(
     caller: &C,
     options: &DispatchOptions,
     mut params: Vec<Value>,
     ctx: &CallContext,
     names: &mut Vec<String>,
+    backends: &mut Vec<String>,
 ) -> Result<Value, CallError> {
     if params.len() != 1 {
         return Err(CallError::InvalidParams(format!(
@@ -69,7 +76,7 @@ pub(super) async fn run<C: Entries>(
     let mut pending = FuturesUnordered::new();
     for (index, entry) in calls.into_iter().enumerate() {
         while pending.len() >= concurrency {
-            settle(&mut pending, &mut results).await;
+            settle(&mut pending, &mut results, backends).await;
         }
         let parsed = parse_entry(entry);
         if names.len() < NAMED_ENTRIES {
@@ -79,10 +86,14 @@ pub(super) async fn run<C: Entries>(
                     .map_or("-", |(name, _)| name.as_str())
                     .to_owned(),
             );
+            backends.push(NO_ENTRY_BACKEND.to_owned());
         }
-        let mut entry = Box::pin(call_entry(caller, options, parsed, ctx));
+        let mut entry = Box::pin(call_entry(caller, options, parsed, ctx, index));
         match futures_util::poll!(entry.as_mut()) {
-            Poll::Ready(value) => results.push(Some(value)),
+            Poll::Ready((value, backend)) => {
+                note_backend(backends, index, backend);
+                results.push(Some(value));
+            }
             Poll::Pending => {
                 results.push(None);
                 pending.push(entry.map(move |value| (index, value)));
@@ -90,7 +101,7 @@ pub(super) async fn run<C: Entries>(
         }
     }
     while !pending.is_empty() {
-        settle(&mut pending, &mut results).await;
+        settle(&mut pending, &mut results, backends).await;
     }
     let results = results
         .into_iter()
@@ -99,35 +110,48 @@ pub(super) async fn run<C: Entries>(
 }
 
 /// Waits for one pending multicall entry and puts its answer in place.
-async fn settle<F: Future<Output = (usize, Value)>>(
+async fn settle<'s, F: Future<Output = (usize, (Value, Option<&'s str>))>>(
     pending: &mut FuturesUnordered<F>,
     results: &mut [Option<Value>],
+    backends: &mut [String],
 ) {
-    if let Some((index, value)) = pending.next().await {
+    if let Some((index, (value, backend))) = pending.next().await {
+        note_backend(backends, index, backend);
         results[index] = Some(value);
     }
 }
 
-async fn call_entry<C: Entries>(
-    caller: &C,
+/// Notes the backend entry `index` went to, if the access log shows it.
+fn note_backend(backends: &mut [String], index: usize, backend: Option<&str>) {
+    if let (Some(slot), Some(name)) = (backends.get_mut(index), backend) {
+        name.clone_into(slot);
+    }
+}
+
+async fn call_entry<'s, C: Entries>(
+    caller: &'s C,
     options: &DispatchOptions,
     parsed: Result<(String, Vec<Value>), Fault>,
     ctx: &CallContext,
-) -> Value {
+    index: usize,
+) -> (Value, Option<&'s str>) {
     let (name, params) = match parsed {
         Ok(call) => call,
-        Err(fault) => return fault.to_value(),
+        Err(fault) => return (fault.to_value(), None),
     };
     if name == MULTICALL {
-        return Fault::new(fault::INVALID_REQUEST, "system.multicall cannot be nested").to_value();
+        let nested = Fault::new(fault::INVALID_REQUEST, "system.multicall cannot be nested");
+        return (nested.to_value(), None);
     }
-    match caller.call_one(&name, params, ctx).await {
+    let (result, backend) = caller.call_one(&name, params, ctx, index).await;
+    let value = match result {
         Ok(value) if !options.allow_none && contains_nil(&value) => {
             fault::encode_fault(&name, &EncodeError::NilNotAllowed).to_value()
         }
         Ok(value) => Value::Array(vec![value]),
         Err(err) => caller.fault_for(&name, &err, ctx).to_value(),
-    }
+    };
+    (value, backend)
 }
 
 /// Splits a multicall entry into name and params. A missing `params` member

@@ -10,6 +10,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use super::handler::{Handler, Instance};
+use super::shadow::Shadow;
+use super::split::Split;
 use super::typed::{AsyncFn, SyncFn};
 use crate::backend::{Backend, Mapping};
 use crate::call::AuthPolicy;
@@ -124,6 +126,12 @@ pub struct Route {
     /// Roles that may call it (one suffices, for the names its patterns
     /// allow); empty: anyone the auth policy admits.
     pub roles: Vec<String>,
+    /// Backend routes: several backends sharing the calls by weight, each
+    /// caller kept on one (a canary); `None`: the target's backend alone.
+    pub split: Option<Arc<Split>>,
+    /// Backend routes: a sampled copy of the calls sent to another backend
+    /// and its answer compared (shadow traffic).
+    pub shadow: Option<Arc<Shadow>>,
 }
 
 impl Route {
@@ -139,6 +147,8 @@ impl Route {
             idempotent: false,
             auth: None,
             roles: Vec::new(),
+            split: None,
+            shadow: None,
         }
     }
 

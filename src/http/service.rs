@@ -25,6 +25,7 @@ use crate::telemetry::AccessLine;
 struct Exchange {
     method: Option<String>,
     multicall_methods: Vec<String>,
+    backends: Vec<String>,
     fault_code: Option<i32>,
     request_bytes: usize,
     request_gzip: bool,
@@ -106,6 +107,7 @@ async fn handle_in_span(
             path: &path,
             method: exchange.method.as_deref(),
             calls: &exchange.multicall_methods,
+            backends: &exchange.backends,
             status,
             fault_code: exchange.fault_code,
             bytes_in: exchange.request_bytes,
@@ -175,6 +177,7 @@ async fn serve_rpc(
     let exchange = Exchange {
         method: outcome.method,
         multicall_methods: outcome.multicall_methods,
+        backends: outcome.backends,
         fault_code: outcome.fault_code,
         request_bytes,
         request_gzip: codings.gzipped,

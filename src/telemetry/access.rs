@@ -46,6 +46,9 @@ pub(crate) struct AccessLine<'a> {
     pub(crate) method: Option<&'a str>,
     /// A multicall's entries' method names, as the client sent them.
     pub(crate) calls: &'a [String],
+    /// The backend the call went to, or a multicall's entries' (`-` for
+    /// none); empty: none.
+    pub(crate) backends: &'a [String],
     pub(crate) status: u16,
     pub(crate) fault_code: Option<i32>,
     pub(crate) bytes_in: usize,
@@ -111,6 +114,9 @@ impl AccessLine<'_> {
             calls = (!self.calls.is_empty())
                 .then(|| Printable(&self.calls.join(",")).to_string())
                 .map(tracing::field::display),
+            backend = (!self.backends.is_empty())
+                .then(|| self.backends.join(","))
+                .map(tracing::field::display),
             status = self.status,
             fault_code = self.fault_code,
             bytes_in = self.bytes_in,
@@ -170,6 +176,10 @@ fn text(out: &mut Vec<u8>, line: &AccessLine<'_>, now: SystemTime) {
         out.extend_from_slice(b" calls=");
         names(out, None, line.calls, Raw);
     }
+    if !line.backends.is_empty() {
+        out.extend_from_slice(b" backend=");
+        names(out, None, line.backends, Raw);
+    }
     out.extend_from_slice(b" status=");
     integer(out, line.status);
     if let Some(code) = line.fault_code {
@@ -203,6 +213,10 @@ fn json(out: &mut Vec<u8>, line: &AccessLine<'_>, now: SystemTime) {
     if !line.calls.is_empty() {
         out.extend_from_slice(b"\",\"calls\":\"");
         names(out, None, line.calls, Json);
+    }
+    if !line.backends.is_empty() {
+        out.extend_from_slice(b"\",\"backend\":\"");
+        names(out, None, line.backends, Json);
     }
     out.extend_from_slice(b"\",\"status\":");
     integer(out, line.status);
@@ -575,6 +589,8 @@ mod tests {
         let multicall = calls(&["add", "div", "ünïcode"]);
         let forged = calls(&["a\tb", "c\"d", "\u{301}e"]);
         let quoted = calls(&["say \"hi\"", "back\\slash"]);
+        let legacy = calls(&["legacy"]);
+        let split = calls(&["legacy", "-", "candidate"]);
         let base = AccessLine {
             request_id: "459b75b3514f7f01",
             peer: Some("127.0.0.1:51510".parse().unwrap()),
@@ -582,6 +598,7 @@ mod tests {
             path: "/RPC2",
             method: Some("add"),
             calls: &[],
+            backends: &[],
             status: 200,
             fault_code: None,
             bytes_in: 176,
@@ -591,8 +608,13 @@ mod tests {
         let lines = [
             AccessLine { ..base },
             AccessLine {
+                backends: &legacy,
+                ..base
+            },
+            AccessLine {
                 method: Some("system.multicall"),
                 calls: &multicall,
+                backends: &split,
                 duration: Duration::from_micros(1000),
                 ..base
             },
@@ -647,6 +669,7 @@ mod tests {
             path: "/",
             method: Some("a\n2026-01-01 INFO forged"),
             calls: &calls(&["tab\there", "x\ny"]),
+            backends: &[],
             status: 200,
             fault_code: None,
             bytes_in: 0,

@@ -180,12 +180,12 @@ class Stack(unittest.TestCase):
         # The calls of tests 1-3; prefix routes are labelled by their pattern
         # (a closed label set).
         expected = {
-            '{method="inventory.*",origin="none",outcome="ok",route="backend:inventory"}': 4,
-            '{method="users.get",origin="none",outcome="ok",route="backend:users"}': 2,
-            '{method="users.get",origin="client",outcome="fault",route="backend:users"}': 1,
-            '{method="legacy.*",origin="none",outcome="ok",route="backend:legacy"}': 2,
-            '{method="add",origin="none",outcome="ok",route="handler:add"}': 2,
-            '{method="system.multicall",origin="none",outcome="ok",route="system"}': 1,
+            '{backend="inventory",method="inventory.*",origin="none",outcome="ok",route="backend:inventory"}': 4,
+            '{backend="users",method="users.get",origin="none",outcome="ok",route="backend:users"}': 2,
+            '{backend="users",method="users.get",origin="client",outcome="fault",route="backend:users"}': 1,
+            '{backend="legacy",method="legacy.*",origin="none",outcome="ok",route="backend:legacy"}': 2,
+            '{backend="none",method="add",origin="none",outcome="ok",route="handler:add"}': 2,
+            '{backend="none",method="system.multicall",origin="none",outcome="ok",route="system"}': 1,
         }
         for labels, count in expected.items():
             self.assertEqual(calls.get(labels), count, f"{labels} in {calls}")
