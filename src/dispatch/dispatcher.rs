@@ -10,6 +10,8 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures_util::FutureExt;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use super::error::CallError;
 use super::fault;
@@ -20,7 +22,7 @@ use super::multicall::{self, Entries};
 use super::options::DispatchOptions;
 use super::table::{Pattern, Resolved, Route, RoutingTable, Target};
 use crate::backend::{BackendCall, BackendError};
-use crate::call::{AuthFailure, AuthPolicy, CallContext, Origin};
+use crate::call::{AuthFailure, AuthPolicy, CallContext, Origin, TRACE_TARGET};
 use crate::metrics::{CallSeries, Metrics, UNKNOWN_METHOD};
 use crate::xmlrpc::{Fault, Value};
 
@@ -205,7 +207,11 @@ impl Dispatcher {
         }
         let started = Instant::now();
         let mut names = Vec::new();
-        let result = multicall::run(self, &self.options, params, ctx, &mut names).await;
+        let span = self.call_span(name);
+        let result = multicall::run(self, &self.options, params, ctx, &mut names)
+            .instrument(span.clone())
+            .await;
+        end_call_span(&span, &result);
         self.record_call(name, &result, started);
         Answer {
             result,
@@ -222,9 +228,37 @@ impl Dispatcher {
         ctx: &CallContext,
     ) -> Result<Value, CallError> {
         let started = Instant::now();
-        let result = self.call_one_uncounted(name, params, ctx).await;
+        let span = self.call_span(name);
+        let result = self
+            .call_one_uncounted(name, params, ctx)
+            .instrument(span.clone())
+            .await;
+        end_call_span(&span, &result);
         self.record_call(name, &result, started);
         result
+    }
+
+    /// The exported span of one call or multicall entry, named by its
+    /// `method` label (a closed set, as in metrics); disabled, at the cost
+    /// of a callsite check, when traces are off. No param values.
+    fn call_span(&self, name: &str) -> tracing::Span {
+        tracing::info_span!(
+            target: TRACE_TARGET,
+            "call",
+            otel.name = Empty,
+            otel.status_code = Empty,
+            rpc.system = "xmlrpc",
+            rpc.method = Empty,
+            xmlrpc_gateway.route = Empty,
+            rpc.xmlrpc.fault_code = Empty,
+            error.type = Empty,
+        )
+        .tap_labels(|span| {
+            let (method, route) = self.method_label(name);
+            span.record("otel.name", &*method);
+            span.record("rpc.method", &*method);
+            span.record("xmlrpc_gateway.route", route);
+        })
     }
 
     async fn call_one_uncounted(
@@ -446,7 +480,7 @@ impl Dispatcher {
     pub fn fault_for(&self, method: &str, err: &CallError, ctx: &CallContext) -> Fault {
         match err.origin() {
             Origin::Gateway | Origin::Backend => {
-                tracing::warn!(request_id = %ctx.request_id, method, error = %err, "call failed");
+                tracing::warn!(request_id = %ctx.request_id, trace_id = ctx.trace_id.as_deref(), method, error = %err, "call failed");
             }
             Origin::Client | Origin::Handler => {
                 tracing::debug!(request_id = %ctx.request_id, method, error = %err, "call faulted");
@@ -579,5 +613,32 @@ impl Drop for BackendTimer {
             self.metrics
                 .backend_call(&self.backend, Some("cancelled"), self.started.elapsed());
         }
+    }
+}
+
+/// Labels a span that is recording (the labels cost a table lookup).
+trait TapLabels {
+    fn tap_labels(self, label: impl FnOnce(&Self)) -> Self;
+}
+
+impl TapLabels for tracing::Span {
+    fn tap_labels(self, label: impl FnOnce(&Self)) -> Self {
+        if !self.is_disabled() {
+            label(&self);
+        }
+        self
+    }
+}
+
+/// Ends a call's span: a failed call is an error, with its fault code and
+/// who caused it (`error.type`: client, handler, backend, gateway).
+fn end_call_span(span: &tracing::Span, result: &Result<Value, CallError>) {
+    if span.is_disabled() {
+        return;
+    }
+    if let Err(err) = result {
+        span.record("otel.status_code", "error");
+        span.record("error.type", err.origin().as_str());
+        span.record("rpc.xmlrpc.fault_code", fault::call_fault("", err).code);
     }
 }

@@ -39,6 +39,8 @@ struct Direct {
 #[derive(Debug)]
 pub(crate) struct AccessLine<'a> {
     pub(crate) request_id: &'a str,
+    /// The request's trace id, when traces are on.
+    pub(crate) trace_id: Option<&'a str>,
     pub(crate) peer: Option<SocketAddr>,
     pub(crate) http_method: &'a str,
     pub(crate) path: &'a str,
@@ -104,6 +106,7 @@ impl AccessLine<'_> {
         tracing::info!(
             target: TARGET,
             request_id = %self.request_id,
+            trace_id = self.trace_id,
             peer = %Peer(self.peer),
             http_method = %self.http_method,
             path = %self.path,
@@ -158,6 +161,10 @@ fn text(out: &mut Vec<u8>, line: &AccessLine<'_>, now: SystemTime) {
     timestamp(out, now);
     out.extend_from_slice(b"  INFO access: request request_id=");
     out.extend_from_slice(line.request_id.as_bytes());
+    if let Some(trace_id) = line.trace_id {
+        out.extend_from_slice(b" trace_id=");
+        out.extend_from_slice(trace_id.as_bytes());
+    }
     out.extend_from_slice(b" peer=");
     peer(out, line.peer);
     out.extend_from_slice(b" http_method=");
@@ -192,6 +199,10 @@ fn json(out: &mut Vec<u8>, line: &AccessLine<'_>, now: SystemTime) {
     timestamp(out, now);
     out.extend_from_slice(b"\",\"level\":\"INFO\",\"message\":\"request\",\"request_id\":\"");
     json_str(out, line.request_id);
+    if let Some(trace_id) = line.trace_id {
+        out.extend_from_slice(b"\",\"trace_id\":\"");
+        json_str(out, trace_id);
+    }
     out.extend_from_slice(b"\",\"peer\":\"");
     peer(out, line.peer);
     out.extend_from_slice(b"\",\"http_method\":\"");
@@ -577,6 +588,7 @@ mod tests {
         let quoted = calls(&["say \"hi\"", "back\\slash"]);
         let base = AccessLine {
             request_id: "459b75b3514f7f01",
+            trace_id: None,
             peer: Some("127.0.0.1:51510".parse().unwrap()),
             http_method: "POST",
             path: "/RPC2",
@@ -621,6 +633,10 @@ mod tests {
                 ..base
             },
             AccessLine {
+                trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+                ..base
+            },
+            AccessLine {
                 peer: Some(v6),
                 method: Some("caf\u{e9}"),
                 fault_code: Some(7),
@@ -642,6 +658,7 @@ mod tests {
     fn names_cannot_forge_log_lines() {
         let line = AccessLine {
             request_id: "r",
+            trace_id: None,
             peer: None,
             http_method: "POST",
             path: "/",
