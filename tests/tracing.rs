@@ -221,6 +221,12 @@ fn a_retried_backend_call_shows_each_attempt() {
         assert_eq!(attempt["status_code"], STATUS_ERROR);
         assert_eq!(attempt["attributes"]["error.type"], "refused");
     }
+    // The warning names the trace too.
+    let warned = gw
+        .logs()
+        .iter()
+        .any(|l| l["message"] == "backend call failed" && l["trace_id"] == trace_id.as_str());
+    assert!(warned, "{:#?}", gw.logs());
     let resends: Vec<&Json> = attempts
         .iter()
         .map(|a| &a["attributes"]["http.request.resend_count"])
@@ -281,9 +287,45 @@ fn a_collector_that_is_down_costs_calls_nothing() {
         ) >= 1.0
     });
     assert!(spans(&collector).is_empty(), "the signal variable wins");
-    assert!(
-        gw.count_logged(
-            "trace export failed; spans are dropped (and counted) until it works again"
-        ) == 1
+    // Said once (the metric may be counted before the line is written).
+    let failed = "trace export failed; spans are dropped (and counted) until it works again";
+    wait_until(Duration::from_secs(5), || gw.count_logged(failed) >= 1);
+    assert_eq!(gw.count_logged(failed), 1);
+}
+
+#[test]
+fn spans_beyond_the_queue_are_dropped_and_counted_never_waited_for() {
+    let Some(collector) = collector() else { return };
+    // A collector that takes the connection and never answers: the first
+    // span's export hangs, the queue of one stays full.
+    let hanging = common::SilentServer::start();
+    let endpoint = format!("http://{}/v1/traces", hanging.addr);
+    let gw = gateway(
+        &collector,
+        &[
+            ("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT", &endpoint),
+            ("XMLRPC_GATEWAY__TRACING__QUEUE_SIZE", "1"),
+            ("XMLRPC_GATEWAY__TRACING__EXPORT_TIMEOUT", "60s"),
+        ],
     );
+    for _ in 0..3 {
+        let r = raw(
+            gw.addr,
+            &post(
+                "/RPC2",
+                &[],
+                call_xml("inventory.get", &["<int>7</int>"]).as_bytes(),
+            ),
+        );
+        assert!(r.text().contains("<int>7</int>"), "{}", r.text());
+    }
+    // Three calls, three spans each: one waits, the others are dropped.
+    wait_until(Duration::from_secs(10), || {
+        let metrics = get(gw.addr, "/metrics").text();
+        sample_value(
+            &metrics,
+            r#"xmlrpc_gateway_trace_spans_dropped_total{reason="queue_full"}"#,
+        ) >= 8.0
+    });
+    assert!(hanging.accepted() >= 1);
 }

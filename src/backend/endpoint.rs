@@ -179,7 +179,7 @@ impl Endpoint {
         {
             tracing::warn!(
                 request_id = %ctx.request_id,
-                trace_id = ctx.trace_id.as_deref(),
+                trace_id = ctx.trace_id.as_deref().map(tracing::field::display),
                 backend = %self.name,
                 method,
                 kind = err.kind(),

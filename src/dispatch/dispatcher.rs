@@ -480,7 +480,7 @@ impl Dispatcher {
     pub fn fault_for(&self, method: &str, err: &CallError, ctx: &CallContext) -> Fault {
         match err.origin() {
             Origin::Gateway | Origin::Backend => {
-                tracing::warn!(request_id = %ctx.request_id, trace_id = ctx.trace_id.as_deref(), method, error = %err, "call failed");
+                tracing::warn!(request_id = %ctx.request_id, trace_id = ctx.trace_id.as_deref().map(tracing::field::display), method, error = %err, "call failed");
             }
             Origin::Client | Origin::Handler => {
                 tracing::debug!(request_id = %ctx.request_id, method, error = %err, "call faulted");

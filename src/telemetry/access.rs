@@ -106,7 +106,7 @@ impl AccessLine<'_> {
         tracing::info!(
             target: TARGET,
             request_id = %self.request_id,
-            trace_id = self.trace_id,
+            trace_id = self.trace_id.map(tracing::field::display),
             peer = %Peer(self.peer),
             http_method = %self.http_method,
             path = %self.path,
