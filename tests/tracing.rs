@@ -329,3 +329,22 @@ fn spans_beyond_the_queue_are_dropped_and_counted_never_waited_for() {
     });
     assert!(hanging.accepted() >= 1);
 }
+
+#[test]
+fn check_config_refuses_a_bad_otel_variable_by_its_key() {
+    let run = |env: &[(&str, &str)]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_xmlrpc-gateway"))
+            .arg("check-config")
+            .env("OTEL_EXPORTER_OTLP_ENDPOINT", "http://127.0.0.1:4318")
+            .envs(env.iter().copied())
+            .output()
+            .unwrap()
+    };
+    assert!(run(&[]).status.success());
+    let out = run(&[("OTEL_TRACES_SAMPLER", "sometimes")]);
+    assert_eq!(out.status.code(), Some(64));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("tracing.sampler"), "{stderr}");
+    let out = run(&[("OTEL_TRACES_SAMPLER_ARG", "2")]);
+    assert_eq!(out.status.code(), Some(64));
+}
