@@ -348,3 +348,30 @@ fn check_config_refuses_a_bad_otel_variable_by_its_key() {
     let out = run(&[("OTEL_TRACES_SAMPLER_ARG", "2")]);
     assert_eq!(out.status.code(), Some(64));
 }
+
+#[test]
+fn spans_still_queued_are_sent_at_exit() {
+    let Some(collector) = collector() else { return };
+    // Batches would wait an hour: only the exit sends them.
+    let mut gw = gateway(
+        &collector,
+        &[("XMLRPC_GATEWAY__TRACING__EXPORT_INTERVAL", "1h")],
+    );
+    let r = raw(
+        gw.addr,
+        &post(
+            "/RPC2",
+            &[],
+            call_xml("add", &["<int>1</int>", "<int>2</int>"]).as_bytes(),
+        ),
+    );
+    assert!(r.text().contains("<int>3</int>"), "{}", r.text());
+    let trace_id = last_trace_id(&gw);
+    assert!(spans(&collector).is_empty());
+    gw.signal("TERM");
+    assert!(
+        gw.wait_exit(Duration::from_secs(10))
+            .is_some_and(|s| s.success())
+    );
+    assert_eq!(trace_of(&collector, &trace_id, 2).len(), 2);
+}

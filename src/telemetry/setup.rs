@@ -24,7 +24,7 @@ use crate::call::TRACE_TARGET;
 use crate::metrics::Metrics;
 
 /// How long the process waits at exit for stderr to take the lines still
-/// queued.
+/// queued, and for the collector to take the spans still queued.
 const EXIT_FLUSH_LIMIT: Duration = Duration::from_secs(2);
 
 /// Installs the global subscriber, writing to stderr through a bounded,
@@ -158,7 +158,7 @@ where
 /// The logging [`init`] set up: the access log to hand the server
 /// ([`crate::http::HttpOptions::access_log`]). Dropping it writes out the
 /// lines still queued, waiting up to 2 s for stderr, after the spans still
-/// queued (up to `tracing.export_timeout`).
+/// queued (waiting up to 2 s for the collector).
 #[derive(Debug, Default)]
 pub struct Logs {
     writer: Option<LogWriter>,
@@ -177,8 +177,8 @@ impl Logs {
 impl Drop for Logs {
     fn drop(&mut self) {
         if let Some(provider) = self.provider.take() {
-            // Sends what is queued, bounded by the export timeout.
-            let _ = provider.shutdown();
+            // Sends what is queued, waiting up to 2 s for the collector.
+            let _ = provider.shutdown_with_timeout(EXIT_FLUSH_LIMIT);
         }
         if let Some(writer) = &self.writer {
             writer.close(EXIT_FLUSH_LIMIT);
