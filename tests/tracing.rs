@@ -62,7 +62,8 @@ fn children<'a>(spans: &'a [Json], parent: &Json) -> Vec<&'a Json> {
 }
 
 /// A gateway exporting to `collector` every 50 ms, with a JSON-RPC backend
-/// (the collector's recording `/rpc`) and a dead one retried once.
+/// (the collector's recording `/rpc`), a dead one retried once, and a dead
+/// one whose circuit opens at the first failure.
 fn gateway(collector: &StandIn, env: &[(&str, &str)]) -> Binary {
     let config = format!(
         r#"
@@ -78,9 +79,18 @@ kind = "jsonrpc"
 url = "http://127.0.0.1:{}/rpc"
 retries = 1
 
+[backends.fragile]
+kind = "jsonrpc"
+url = "http://127.0.0.1:{}/rpc"
+circuit_breaker = {{ failures = 1, open_for = "1h" }}
+
 [[routes]]
 method = "add"
 handler = "add"
+
+[[routes]]
+method = "fragile.get"
+backend = "fragile"
 
 [[routes]]
 method = "inventory.*"
@@ -92,6 +102,7 @@ backend = "dead"
 idempotent = true
 "#,
         collector.url(),
+        free_port(),
         free_port()
     );
     let endpoint = collector.url();
@@ -374,4 +385,24 @@ fn spans_still_queued_are_sent_at_exit() {
             .is_some_and(|s| s.success())
     );
     assert_eq!(trace_of(&collector, &trace_id, 2).len(), 2);
+}
+
+#[test]
+fn the_breakers_refusal_is_a_span() {
+    let Some(collector) = collector() else { return };
+    let gw = gateway(&collector, &[]);
+    let call = call_xml("fragile.get", &[]);
+    // The first call fails to connect and opens the circuit.
+    let r = raw(gw.addr, &post("/RPC2", &[], call.as_bytes()));
+    assert!(r.text().contains("-32305"), "{}", r.text());
+    let r = raw(gw.addr, &post("/RPC2", &[], call.as_bytes()));
+    assert!(r.text().contains("-32302"), "{}", r.text());
+    let trace_id = last_trace_id(&gw);
+    let spans = trace_of(&collector, &trace_id, 3);
+    let call = spans.iter().find(|s| s["name"] == "fragile.get").unwrap();
+    let refused = children(&spans, call);
+    assert_eq!(refused.len(), 1, "{spans:#?}");
+    assert_eq!(refused[0]["name"], "circuit open");
+    assert_eq!(refused[0]["status_code"], STATUS_ERROR);
+    assert_eq!(refused[0]["attributes"]["error.type"], "circuit_open");
 }

@@ -242,7 +242,7 @@ impl Dispatcher {
     /// `method` label (a closed set, as in metrics); disabled, at the cost
     /// of a callsite check, when traces are off. No param values.
     fn call_span(&self, name: &str) -> tracing::Span {
-        tracing::info_span!(
+        let span = tracing::info_span!(
             target: TRACE_TARGET,
             "call",
             otel.name = Empty,
@@ -252,13 +252,15 @@ impl Dispatcher {
             xmlrpc_gateway.route = Empty,
             rpc.xmlrpc.fault_code = Empty,
             error.type = Empty,
-        )
-        .tap_labels(|span| {
+        );
+        if !span.is_disabled() {
+            // Only for a recording span: the label costs a table lookup.
             let (method, route) = self.method_label(name);
             span.record("otel.name", &*method);
             span.record("rpc.method", &*method);
             span.record("xmlrpc_gateway.route", route);
-        })
+        }
+        span
     }
 
     async fn call_one_uncounted(
@@ -613,20 +615,6 @@ impl Drop for BackendTimer {
             self.metrics
                 .backend_call(&self.backend, Some("cancelled"), self.started.elapsed());
         }
-    }
-}
-
-/// Labels a span that is recording (the labels cost a table lookup).
-trait TapLabels {
-    fn tap_labels(self, label: impl FnOnce(&Self)) -> Self;
-}
-
-impl TapLabels for tracing::Span {
-    fn tap_labels(self, label: impl FnOnce(&Self)) -> Self {
-        if !self.is_disabled() {
-            label(&self);
-        }
-        self
     }
 }
 
