@@ -11,7 +11,7 @@ use std::time::Duration;
 use opentelemetry_sdk::trace::{SdkTracerProvider, Tracer};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::Layer;
-use tracing_subscriber::filter::filter_fn;
+use tracing_subscriber::filter::{LevelFilter, filter_fn};
 use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -141,7 +141,9 @@ where
         .with_target(false)
         .with_threads(false)
         .with_tracked_inactivity(false)
-        .with_filter(filter_fn(traces::exported));
+        // The exported spans are at `info`: debug and trace callsites stay
+        // behind the global level check for this layer.
+        .with_filter(filter_fn(traces::exported).with_max_level_hint(LevelFilter::INFO));
     let fmt = tracing_subscriber::fmt::layer()
         .with_ansi(ansi)
         .with_writer(writer);
