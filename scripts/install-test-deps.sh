@@ -42,6 +42,12 @@ python3 -c 'import wordpress_xmlrpc' 2>/dev/null \
   || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore python-wordpress-xmlrpc \
   || echo "install-test-deps: could not pip install python-wordpress-xmlrpc" >&2
 
+# opentelemetry-proto (with protobuf): the stand-in OTLP collector of
+# tests/tracing.rs decodes the gateway's trace exports with it.
+python3 -c 'import opentelemetry.proto.collector.trace.v1.trace_service_pb2' 2>/dev/null \
+  || python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore opentelemetry-proto \
+  || echo "install-test-deps: could not pip install opentelemetry-proto" >&2
+
 if [ ${#need[@]} -eq 0 ]; then
   exit 0
 fi

@@ -21,7 +21,16 @@ pub struct CallContext {
     /// Who the HTTP edge authenticated (a Basic user name, `token:N` for a
     /// bearer token, CGI's `REMOTE_USER`); `None` for an anonymous caller.
     pub principal: Option<Arc<str>>,
+    /// The OpenTelemetry trace id of the request (32 hex digits), when
+    /// tracing is on: warnings name it beside the request id.
+    pub trace_id: Option<Arc<str>>,
 }
+
+/// The `tracing` target of the spans exported to OpenTelemetry (the
+/// request, each call and multicall entry, each backend attempt). The log
+/// subscriber never shows them; only the OpenTelemetry layer, when traces
+/// are configured, takes them.
+pub(crate) const TRACE_TARGET: &str = "xmlrpc_gateway::otel";
 
 /// Whether a method may be called without credentials (`[[routes]] auth`,
 /// `auth.default`).

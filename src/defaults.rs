@@ -71,6 +71,24 @@ pub(crate) const LOG_LEVEL: &str = "info";
 /// `log.queue_bytes`: about 5,000 access lines waiting for stderr.
 pub(crate) const LOG_QUEUE_BYTES: usize = 1 << 20;
 
+/// `tracing.service_name`, when `OTEL_SERVICE_NAME` does not say.
+pub(crate) const TRACE_SERVICE_NAME: &str = "xmlrpc-gateway";
+/// `tracing.sampler`, when `OTEL_TRACES_SAMPLER` does not say: the
+/// client's decision, else `tracing.sampler_ratio`.
+pub(crate) const TRACE_SAMPLER: &str = "parentbased_traceidratio";
+/// `tracing.sampler_ratio`, when `OTEL_TRACES_SAMPLER_ARG` does not say:
+/// every trace (the OpenTelemetry default).
+pub(crate) const TRACE_SAMPLER_RATIO: f64 = 1.0;
+/// `tracing.queue_size`: spans waiting for export (the OpenTelemetry
+/// default; a span is about 1 KiB).
+pub(crate) const TRACE_QUEUE_SIZE: usize = 2048;
+/// `tracing.max_export_batch` (the OpenTelemetry default).
+pub(crate) const TRACE_MAX_EXPORT_BATCH: usize = 512;
+/// `tracing.export_interval` (the OpenTelemetry default).
+pub(crate) const TRACE_EXPORT_INTERVAL: Duration = Duration::from_secs(5);
+/// `tracing.export_timeout`.
+pub(crate) const TRACE_EXPORT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// `admin.metrics_path`.
 pub(crate) const METRICS_PATH: &str = "/metrics";
 /// `admin.health_path`.

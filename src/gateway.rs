@@ -162,7 +162,7 @@ impl Gateway {
             Ok(value) => match xmlrpc::encode_response(&value, encode) {
                 Ok(body) => outcome.body = body,
                 Err(err) => {
-                    tracing::warn!(request_id = %ctx.request_id, method = %name, error = %err, "result did not encode");
+                    tracing::warn!(request_id = %ctx.request_id, trace_id = ctx.trace_id.as_deref().map(tracing::field::display), method = %name, error = %err, "result did not encode");
                     finish_fault(&mut outcome, fault::encode_fault(&name, &err), encode);
                 }
             },

@@ -148,6 +148,7 @@ fn serve(file: Option<PathBuf>, listen: Option<String>, env: &HashMap<String, St
         settings.log_format,
         &settings.log_level,
         settings.log_queue_bytes,
+        settings.traces.as_ref(),
         &metrics,
     );
     raise_fd_limit(settings.http.max_connections);
@@ -382,6 +383,8 @@ fn cgi(file: Option<PathBuf>, env: &HashMap<String, String>) -> ExitCode {
         settings.log_format,
         "warn",
         settings.log_queue_bytes,
+        // One request per process: no trace exporter for it.
+        None,
         &metrics,
     );
     let table = match config::build_table(&cfg, &demo::handlers(), &metrics) {

@@ -122,6 +122,8 @@ struct Families {
     shadow_calls: IntCounterVec,
     access_log_dropped: IntCounter,
     log_dropped: IntCounter,
+    trace_spans_exported: IntCounter,
+    trace_spans_dropped: IntCounterVec,
 }
 
 impl fmt::Debug for Metrics {
@@ -314,8 +316,22 @@ impl Metrics {
                 "log_dropped_total",
                 "Log lines other than access lines dropped because the queue to stderr and its reserve were full.",
             ),
+            trace_spans_exported: plain_counter(
+                &r,
+                "trace_spans_exported_total",
+                "Trace spans the OTLP collector accepted (tracing.endpoint).",
+            ),
+            trace_spans_dropped: counter(
+                &r,
+                "trace_spans_dropped_total",
+                "Trace spans dropped, by reason: queue_full (tracing.queue_size spans were already waiting for export), export_failed (the collector refused them, was unreachable or slower than tracing.export_timeout).",
+                &["reason"],
+            ),
             registry: r,
         };
+        for reason in ["queue_full", "export_failed"] {
+            families.trace_spans_dropped.with_label_values(&[reason]);
+        }
         for result in ["ok", "error"] {
             families.config_reloads.with_label_values(&[result]);
         }
@@ -483,6 +499,17 @@ impl Metrics {
         self.inner.config_reloads.with_label_values(&[result]).inc();
     }
 
+    /// The counters of trace spans exported and dropped, for the trace
+    /// exporter to count into.
+    pub fn span_counts(&self) -> SpanCounts {
+        let dropped = &self.inner.trace_spans_dropped;
+        SpanCounts {
+            exported: self.inner.trace_spans_exported.clone(),
+            queue_full: dropped.with_label_values(&["queue_full"]),
+            export_failed: dropped.with_label_values(&["export_failed"]),
+        }
+    }
+
     /// The counters of log lines dropped on the way to stderr, for the
     /// log writer to count into.
     pub fn log_drops(&self) -> LogDrops {
@@ -574,6 +601,33 @@ impl LogDrops {
     /// One other line dropped.
     pub fn other(&self) {
         self.other.inc();
+    }
+}
+
+/// The counters of trace spans exported and dropped
+/// (`trace_spans_exported_total`, `trace_spans_dropped_total`): the handle
+/// the trace exporter counts into.
+#[derive(Clone, Debug)]
+pub struct SpanCounts {
+    exported: IntCounter,
+    queue_full: IntCounter,
+    export_failed: IntCounter,
+}
+
+impl SpanCounts {
+    /// `n` spans the collector accepted.
+    pub fn exported(&self, n: usize) {
+        self.exported.inc_by(n as u64);
+    }
+
+    /// One span dropped because the export queue was full.
+    pub fn queue_full(&self) {
+        self.queue_full.inc();
+    }
+
+    /// `n` spans lost to a failed export.
+    pub fn export_failed(&self, n: usize) {
+        self.export_failed.inc_by(n as u64);
     }
 }
 

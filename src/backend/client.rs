@@ -10,7 +10,14 @@ use reqwest::header::{
     ACCEPT_ENCODING, CONTENT_ENCODING, CONTENT_TYPE, HeaderMap, HeaderValue, USER_AGENT,
 };
 
+use opentelemetry::propagation::TextMapPropagator;
+use opentelemetry_sdk::propagation::TraceContextPropagator;
+use tracing::Instrument;
+use tracing::field::Empty;
+use tracing_opentelemetry::OpenTelemetrySpanExt;
+
 use super::error::BackendError;
+use crate::call::TRACE_TARGET;
 use crate::xmlrpc::{self, EncodeOptions, Limits, Value};
 
 /// Answers larger than this are refused (after gunzip too).
@@ -70,14 +77,16 @@ pub(crate) fn backoff(attempt: u32) -> Duration {
 
 /// Sends a request, trying again up to `retries` times when the failure
 /// happened before anything was sent (connection refused, connect
-/// timeout). `build` makes a fresh request for each attempt.
+/// timeout). `build` makes a fresh request for each attempt. With traces
+/// on, each attempt is an exported span of its own, whose context the
+/// request carries in `traceparent` (W3C trace context).
 pub(crate) async fn send(
     build: impl Fn() -> reqwest::RequestBuilder,
     retries: u32,
 ) -> Result<reqwest::Response, BackendError> {
     let mut attempt = 0;
     loop {
-        match build().send().await {
+        match send_once(build(), attempt).await {
             Ok(response) => return Ok(response),
             Err(err) if err.is_connect() && attempt < retries => {
                 attempt += 1;
@@ -85,6 +94,76 @@ pub(crate) async fn send(
                 tokio::time::sleep(backoff(attempt)).await;
             }
             Err(err) => return Err(classify(&err)),
+        }
+    }
+}
+
+/// One attempt (integers are recorded as `i64`: the OpenTelemetry layer
+/// exports a `u64` as a string): sent as is when traces are off; otherwise in a client span
+/// (`http.request.resend_count` numbering the retries), its context
+/// injected into the request's headers. No URL path, query or header
+/// value is recorded: they may carry credentials.
+async fn send_once(
+    request: reqwest::RequestBuilder,
+    attempt: u32,
+) -> Result<reqwest::Response, reqwest::Error> {
+    let span = tracing::info_span!(
+        target: TRACE_TARGET,
+        "attempt",
+        otel.name = "POST",
+        otel.kind = "client",
+        otel.status_code = Empty,
+        http.request.method = "POST",
+        http.request.resend_count = Empty,
+        server.address = Empty,
+        server.port = Empty,
+        http.response.status_code = Empty,
+        error.type = Empty,
+    );
+    if span.is_disabled() {
+        return request.send().await;
+    }
+    if attempt > 0 {
+        span.record("http.request.resend_count", i64::from(attempt));
+    }
+    let (client, request) = request.build_split();
+    let mut request = request?;
+    if let Some(host) = request.url().host_str() {
+        span.record("server.address", host);
+    }
+    if let Some(port) = request.url().port_or_known_default() {
+        span.record("server.port", i64::from(port));
+    }
+    let cx = span.context();
+    TraceContextPropagator::new().inject_context(&cx, &mut Injector(request.headers_mut()));
+    let result = client.execute(request).instrument(span.clone()).await;
+    match &result {
+        Ok(response) => {
+            let status = response.status();
+            span.record("http.response.status_code", i64::from(status.as_u16()));
+            if !status.is_success() {
+                span.record("otel.status_code", "error");
+                span.record("error.type", status.as_str());
+            }
+        }
+        Err(err) => {
+            span.record("otel.status_code", "error");
+            span.record("error.type", classify(err).kind());
+        }
+    }
+    result
+}
+
+/// A request's headers, written by the propagator.
+struct Injector<'a>(&'a mut HeaderMap);
+
+impl opentelemetry::propagation::Injector for Injector<'_> {
+    fn set(&mut self, key: &str, value: String) {
+        if let (Ok(name), Ok(value)) = (
+            reqwest::header::HeaderName::from_bytes(key.as_bytes()),
+            HeaderValue::from_str(&value),
+        ) {
+            self.0.insert(name, value);
         }
     }
 }

@@ -15,7 +15,7 @@ use super::client;
 use super::error::BackendError;
 use super::scgi::ScgiClient;
 use super::spec::{BackendSpec, BuildError};
-use crate::call::CallContext;
+use crate::call::{CallContext, TRACE_TARGET};
 use crate::metrics::Metrics;
 
 /// The header carrying the gateway's request id to every backend.
@@ -148,7 +148,19 @@ impl Endpoint {
         Fut: Future<Output = Result<T, BackendError>>,
     {
         let result = match self.breaker.admit(deadline) {
-            None => Err(BackendError::CircuitOpen),
+            None => {
+                // Nothing is sent: the refusal is a span of its own, so a
+                // trace shows why the call failed at once.
+                let refused = tracing::info_span!(
+                    target: TRACE_TARGET,
+                    "circuit open",
+                    otel.status_code = "error",
+                    error.type = "circuit_open",
+                    xmlrpc_gateway.backend = %self.name,
+                );
+                drop(refused);
+                Err(BackendError::CircuitOpen)
+            }
             Some(ticket) => {
                 let headers = self.request_headers(ctx);
                 let work = async {
@@ -167,6 +179,7 @@ impl Endpoint {
         {
             tracing::warn!(
                 request_id = %ctx.request_id,
+                trace_id = ctx.trace_id.as_deref().map(tracing::field::display),
                 backend = %self.name,
                 method,
                 kind = err.kind(),

@@ -57,9 +57,10 @@ impl Config {
         Ok(config)
     }
 
-    /// Replaces `${NAME}` in backend header values and in `[auth]` secrets
-    /// with `env[NAME]`. The environment is the map the caller passed, never
-    /// the process's own.
+    /// Replaces `${NAME}` in backend and collector header values and in
+    /// `[auth]` secrets with `env[NAME]`, and fills the `[tracing]` keys left
+    /// unset from the `OTEL_*` variables (`traces.rs`). The environment is
+    /// the map the caller passed, never the process's own.
     pub fn resolve_env(&mut self, env: &HashMap<String, String>) -> Result<(), ConfigError> {
         for (user, password) in &mut self.auth.users {
             *password = substitute(password, env)
@@ -69,6 +70,11 @@ impl Config {
             *token = substitute(token, env)
                 .map_err(|msg| ConfigError::invalid(format!("auth.tokens[{i}]"), msg))?;
         }
+        for (header, value) in &mut self.tracing.headers {
+            *value = substitute(value, env)
+                .map_err(|msg| ConfigError::invalid(format!("tracing.headers.{header}"), msg))?;
+        }
+        self.tracing.apply_otel_env(env);
         for (backend, cfg) in &mut self.backends {
             for (header, value) in &mut cfg.headers {
                 *value = substitute(value, env).map_err(|msg| {

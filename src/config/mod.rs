@@ -9,6 +9,8 @@
 //! - `raw.rs`: the file's shape, as serde structs and enums;
 //! - `settings.rs`, `admin.rs`, `auth.rs`, `access.rs` (roles), `cors.rs`:
 //!   runtime settings;
+//! - `traces.rs`: `[tracing]` and the `OTEL_*` variables to the trace
+//!   exporter's settings;
 //! - `backends.rs`: backend specs; `routes.rs`: the routing table;
 //!   `mapping.rs`: a json route's request and answer mapping;
 //! - `reload.rs`: which keys a reload applies, and which need a restart;
@@ -28,6 +30,7 @@ mod raw;
 mod reload;
 mod routes;
 mod settings;
+mod traces;
 
 pub use error::ConfigError;
 pub use load::{DEFAULT_TOML, ENV_PREFIX, EXIT_BAD_CONFIG};

@@ -27,6 +27,9 @@ pub struct Config {
     /// `[log]`.
     #[serde(default)]
     pub log: LogConfig,
+    /// `[tracing]`: OpenTelemetry traces.
+    #[serde(default)]
+    pub tracing: TracingConfig,
     /// `[admin]`.
     #[serde(default)]
     pub admin: AdminConfig,
@@ -357,6 +360,50 @@ impl Default for LogConfig {
             format: LogFormat::Text,
             level: defaults::LOG_LEVEL.to_owned(),
             queue_bytes: defaults::LOG_QUEUE_BYTES,
+        }
+    }
+}
+
+/// `[tracing]`: OpenTelemetry traces, exported over OTLP/HTTP (protobuf).
+/// Off unless an endpoint is set, here or by `OTEL_EXPORTER_OTLP_*`. A key
+/// left unset takes its standard `OTEL_*` variable, then the default.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TracingConfig {
+    /// The OTLP/HTTP traces URL, whole (`http://collector:4318/v1/traces`).
+    pub endpoint: Option<String>,
+    /// The `service.name` spans carry.
+    pub service_name: Option<String>,
+    /// An `OTEL_TRACES_SAMPLER` name (`parentbased_traceidratio`...).
+    pub sampler: Option<String>,
+    /// The fraction of traces the ratio samplers keep, 0 to 1.
+    pub sampler_ratio: Option<f64>,
+    /// Spans waiting for export at most; more are dropped and counted.
+    pub queue_size: usize,
+    /// Spans per export request at most.
+    pub max_export_batch: usize,
+    /// How long a finished span waits at most before it is sent.
+    #[serde(with = "humantime_serde")]
+    pub export_interval: Duration,
+    /// Bound on one export request.
+    #[serde(with = "humantime_serde")]
+    pub export_timeout: Duration,
+    /// Headers sent to the collector (`${NAME}` taken from the environment).
+    pub headers: BTreeMap<String, String>,
+}
+
+impl Default for TracingConfig {
+    fn default() -> Self {
+        TracingConfig {
+            endpoint: None,
+            service_name: None,
+            sampler: None,
+            sampler_ratio: None,
+            queue_size: defaults::TRACE_QUEUE_SIZE,
+            max_export_batch: defaults::TRACE_MAX_EXPORT_BATCH,
+            export_interval: defaults::TRACE_EXPORT_INTERVAL,
+            export_timeout: defaults::TRACE_EXPORT_TIMEOUT,
+            headers: BTreeMap::new(),
         }
     }
 }

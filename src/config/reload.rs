@@ -35,6 +35,7 @@ pub const RESTART_ONLY: &[&str] = &[
     "limits.body_read_timeout",
     "limits.drain_timeout",
     "log",
+    "tracing",
     "admin",
     "cors",
 ];
@@ -60,6 +61,7 @@ impl Config {
             l.body_read_timeout != m.body_read_timeout,
             l.drain_timeout != m.drain_timeout,
             self.log != new.log,
+            self.tracing != new.tracing,
             self.admin != new.admin,
             self.cors != new.cors,
         ];
@@ -85,6 +87,7 @@ mod tests {
             ("[limits]\nmax_depth = 5\n", "limits.max_depth"),
             ("[limits]\ndrain_timeout = \"1s\"\n", "limits.drain_timeout"),
             ("[log]\nlevel = \"debug\"\n", "log"),
+            ("[tracing]\nqueue_size = 5\n", "tracing"),
             ("[admin]\nmetrics = false\n", "admin"),
             ("[cors]\nallow_origins = [\"https://a.example\"]\n", "cors"),
         ] {

@@ -1,5 +1,6 @@
 //! From the raw config to each layer's runtime settings: the scalars of
-//! `[server]`, `[limits]` and `[log]` checked here; `[admin]`, `[auth]`
+//! `[server]`, `[limits]` and `[log]` checked here, `[tracing]` in
+//! `traces.rs`; `[admin]`, `[auth]`
 //! and `[cors]` each in a file of their own.
 
 use std::net::SocketAddr;
@@ -11,7 +12,7 @@ use crate::dispatch::{DispatchOptions, Sticky};
 use crate::http::{HttpOptions, Tls};
 use crate::metrics::Metrics;
 use crate::server::ServerOptions;
-use crate::telemetry::{AccessLog, LogFormat};
+use crate::telemetry::{AccessLog, LogFormat, TraceSettings};
 use crate::xmlrpc::{Charset, EncodeOptions, Limits};
 
 /// The validated settings of every layer.
@@ -33,6 +34,8 @@ pub struct Settings {
     pub log_level: String,
     /// Bytes of log lines waiting for stderr (`log.queue_bytes`).
     pub log_queue_bytes: usize,
+    /// Where and how traces are exported (`[tracing]`); `None`: off.
+    pub traces: Option<TraceSettings>,
 }
 
 impl Config {
@@ -144,6 +147,7 @@ impl Config {
             log_format: self.log.format,
             log_level: self.log.level.clone(),
             log_queue_bytes: self.log.queue_bytes,
+            traces: self.tracing.settings()?,
         })
     }
 }

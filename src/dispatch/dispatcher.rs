@@ -10,6 +10,8 @@ use std::panic::AssertUnwindSafe;
 use std::time::Instant;
 
 use futures_util::FutureExt;
+use tracing::Instrument;
+use tracing::field::Empty;
 
 use super::catalog::{Catalog, CatalogView, DocsCache, Verdict};
 use super::compare::Answered;
@@ -24,7 +26,7 @@ use super::shadow::{self, ShadowResult};
 use super::split;
 use super::table::{Pattern, Resolved, Route, RoutingTable, Target};
 use crate::backend::{BackendCall, BackendError};
-use crate::call::{AuthFailure, AuthPolicy, CallContext, Origin};
+use crate::call::{AuthFailure, AuthPolicy, CallContext, Origin, TRACE_TARGET};
 use crate::metrics::{CallSeries, Metrics, UNKNOWN_METHOD};
 use crate::xmlrpc::{Fault, Value};
 
@@ -247,8 +249,11 @@ impl Dispatcher {
         let started = Instant::now();
         let mut names = Vec::new();
         let mut backends = Vec::new();
-        let result =
-            multicall::run(self, &self.options, params, ctx, &mut names, &mut backends).await;
+        let span = self.call_span(name);
+        let result = multicall::run(self, &self.options, params, ctx, &mut names, &mut backends)
+            .instrument(span.clone())
+            .await;
+        end_call_span(&span, &result);
         self.record_call(name, &result, started, None);
         if backends.iter().all(|b| b == multicall::NO_ENTRY_BACKEND) {
             backends.clear();
@@ -275,12 +280,40 @@ impl Dispatcher {
         entry: usize,
     ) -> (Result<Value, CallError>, Option<&'s str>) {
         let started = Instant::now();
+        let span = self.call_span(name);
         let mut served = None;
         let result = self
             .call_one_uncounted(name, params, ctx, entry, &mut served)
+            .instrument(span.clone())
             .await;
+        end_call_span(&span, &result);
         self.record_call(name, &result, started, served);
         (result, served)
+    }
+
+    /// The exported span of one call or multicall entry, named by its
+    /// `method` label (a closed set, as in metrics); disabled, at the cost
+    /// of a callsite check, when traces are off. No param values.
+    fn call_span(&self, name: &str) -> tracing::Span {
+        let span = tracing::info_span!(
+            target: TRACE_TARGET,
+            "call",
+            otel.name = Empty,
+            otel.status_code = Empty,
+            rpc.system = "xmlrpc",
+            rpc.method = Empty,
+            xmlrpc_gateway.route = Empty,
+            rpc.xmlrpc.fault_code = Empty,
+            error.type = Empty,
+        );
+        if !span.is_disabled() {
+            // Only for a recording span: the label costs a table lookup.
+            let (method, route) = self.method_label(name);
+            span.record("otel.name", &*method);
+            span.record("rpc.method", &*method);
+            span.record("xmlrpc_gateway.route", route);
+        }
+        span
     }
 
     async fn call_one_uncounted<'s>(
@@ -543,7 +576,7 @@ impl Dispatcher {
     pub fn fault_for(&self, method: &str, err: &CallError, ctx: &CallContext) -> Fault {
         match err.origin() {
             Origin::Gateway | Origin::Backend => {
-                tracing::warn!(request_id = %ctx.request_id, method, error = %err, "call failed");
+                tracing::warn!(request_id = %ctx.request_id, trace_id = ctx.trace_id.as_deref().map(tracing::field::display), method, error = %err, "call failed");
             }
             Origin::Client | Origin::Handler => {
                 tracing::debug!(request_id = %ctx.request_id, method, error = %err, "call faulted");
@@ -723,5 +756,18 @@ impl Drop for BackendTimer {
             self.metrics
                 .backend_call(&self.backend, Some("cancelled"), self.started.elapsed());
         }
+    }
+}
+
+/// Ends a call's span: a failed call is an error, with its fault code and
+/// who caused it (`error.type`: client, handler, backend, gateway).
+fn end_call_span(span: &tracing::Span, result: &Result<Value, CallError>) {
+    if span.is_disabled() {
+        return;
+    }
+    if let Err(err) = result {
+        span.record("otel.status_code", "error");
+        span.record("error.type", err.origin().as_str());
+        span.record("rpc.xmlrpc.fault_code", fault::call_fault("", err).code);
     }
 }

@@ -85,6 +85,7 @@ pub(crate) fn call_context(
         peer,
         headers: forwardable_headers(headers, &live.forward_headers),
         principal,
+        trace_id: None,
     }
 }
 

@@ -11,6 +11,7 @@ use http::{HeaderValue, Request, Response, header};
 use http_body_util::Full;
 use hyper::body::{Body, Incoming};
 use tracing::Instrument;
+use tracing::field::Empty;
 
 use super::app::App;
 use super::body;
@@ -18,7 +19,8 @@ use super::docs_page;
 use super::request_id;
 use super::rpc;
 use super::status::HttpError;
-use crate::telemetry::AccessLine;
+use crate::call::TRACE_TARGET;
+use crate::telemetry::{self, AccessLine};
 
 /// What an XML-RPC exchange was, for the access log and metrics.
 #[derive(Default)]
@@ -35,6 +37,9 @@ struct Exchange {
 /// Answers one request. Never fails: every problem is a status or a fault.
 /// Every line logged about it carries its request id: warnings and the
 /// access line name it, and at `debug` a `request` span adds it to all.
+/// With traces on, it is the exported `request` span (continuing the
+/// client's `traceparent`), and the access line and warnings name its
+/// trace id too.
 /// Once shutdown has begun (the shutdown delay included), answers say
 /// `Connection: close`, so keep-alive clients reconnect, through their load
 /// balancer, to a server that is not going away.
@@ -44,17 +49,56 @@ pub(super) async fn handle(
     peer: Option<SocketAddr>,
 ) -> Response<Full<Bytes>> {
     let request_id = request_id::from_headers(req.headers());
+    // The exported span (disabled, costing a callsite check, when traces
+    // are off), continuing the client's trace when it sent one.
+    let trace = tracing::info_span!(
+        target: TRACE_TARGET,
+        "request",
+        otel.name = %format_args!("{} {}", req.method(), app.options.rpc_path_label(req.uri().path())),
+        otel.kind = "server",
+        otel.status_code = Empty,
+        rpc.system = "xmlrpc",
+        http.request.method = %req.method(),
+        url.path = %app.options.rpc_path_label(req.uri().path()),
+        server.address = Empty,
+        http.response.status_code = Empty,
+    );
+    let trace_id = telemetry::continue_trace(&trace, req.headers());
+    if trace_id.is_some()
+        && let Some(host) = req
+            .headers()
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+    {
+        trace.record("server.address", host_name(host));
+    }
     // A debug-level span: at `info` it costs nothing per request. Lines that
     // matter at info and above (access, warnings) name the id themselves.
     let span = tracing::debug_span!("request", request_id = %request_id);
     let in_span = !span.is_disabled();
-    let mut response = handle_in_span(&app, req, peer, request_id, in_span)
+    let mut response = handle_in_span(&app, req, peer, request_id, trace_id, in_span)
         .instrument(span)
+        .instrument(trace.clone())
         .await;
     if app.admin.readiness.is_draining() {
         response.headers_mut().insert(header::CONNECTION, CLOSE);
     }
+    if !trace.is_disabled() {
+        let status = response.status();
+        trace.record("http.response.status_code", i64::from(status.as_u16()));
+        if status.is_server_error() {
+            trace.record("otel.status_code", "error");
+        }
+    }
     response
+}
+
+/// The host of a `Host` header, without its port.
+fn host_name(host: &str) -> &str {
+    match host.rsplit_once(':') {
+        Some((name, port)) if port.bytes().all(|b| b.is_ascii_digit()) => name,
+        _ => host,
+    }
 }
 
 const CLOSE: HeaderValue = HeaderValue::from_static("close");
@@ -64,6 +108,7 @@ async fn handle_in_span(
     req: Request<Incoming>,
     peer: Option<SocketAddr>,
     request_id: Arc<str>,
+    trace_id: Option<Arc<str>>,
     in_span: bool,
 ) -> Response<Full<Bytes>> {
     let started = Instant::now();
@@ -82,10 +127,11 @@ async fn handle_in_span(
     }
     let _in_flight = metrics.request_in_flight();
     let origin = req.headers().get(header::ORIGIN).cloned();
-    let (mut response, exchange) = match serve_rpc(app, req, &path, peer, &request_id).await {
-        Ok(served) => served,
-        Err(err) => (err.into_response(), Exchange::default()),
-    };
+    let (mut response, exchange) =
+        match serve_rpc(app, req, &path, peer, &request_id, &trace_id).await {
+            Ok(served) => served,
+            Err(err) => (err.into_response(), Exchange::default()),
+        };
     app.cors_decorate(origin.as_ref(), &mut response);
     set_request_id(&mut response, &request_id);
     let status = response.status().as_u16();
@@ -102,6 +148,7 @@ async fn handle_in_span(
     if app.live().log_requests {
         let line = AccessLine {
             request_id: &request_id,
+            trace_id: trace_id.as_deref(),
             peer,
             http_method: http_method.as_str(),
             path: &path,
@@ -131,6 +178,7 @@ async fn serve_rpc(
     rpc_path: &str,
     peer: Option<SocketAddr>,
     request_id: &Arc<str>,
+    trace_id: &Option<Arc<str>>,
 ) -> Result<(Response<Full<Bytes>>, Exchange), HttpError> {
     if !app.options.is_rpc_path(rpc_path) {
         return Err(HttpError::NotFound);
@@ -146,7 +194,8 @@ async fn serve_rpc(
     }
     let codings = rpc::check_head(req.method(), req.headers())?;
     let principal = app.authenticate(&live, req.headers())?;
-    let ctx = rpc::call_context(&live, request_id.clone(), peer, req.headers(), principal);
+    let mut ctx = rpc::call_context(&live, request_id.clone(), peer, req.headers(), principal);
+    ctx.trace_id = trace_id.clone();
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

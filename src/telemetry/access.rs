@@ -39,6 +39,8 @@ struct Direct {
 #[derive(Debug)]
 pub(crate) struct AccessLine<'a> {
     pub(crate) request_id: &'a str,
+    /// The request's trace id, when traces are on.
+    pub(crate) trace_id: Option<&'a str>,
     pub(crate) peer: Option<SocketAddr>,
     pub(crate) http_method: &'a str,
     pub(crate) path: &'a str,
@@ -107,6 +109,7 @@ impl AccessLine<'_> {
         tracing::info!(
             target: TARGET,
             request_id = %self.request_id,
+            trace_id = self.trace_id.map(tracing::field::display),
             peer = %Peer(self.peer),
             http_method = %self.http_method,
             path = %self.path,
@@ -164,6 +167,10 @@ fn text(out: &mut Vec<u8>, line: &AccessLine<'_>, now: SystemTime) {
     timestamp(out, now);
     out.extend_from_slice(b"  INFO access: request request_id=");
     out.extend_from_slice(line.request_id.as_bytes());
+    if let Some(trace_id) = line.trace_id {
+        out.extend_from_slice(b" trace_id=");
+        out.extend_from_slice(trace_id.as_bytes());
+    }
     out.extend_from_slice(b" peer=");
     peer(out, line.peer);
     out.extend_from_slice(b" http_method=");
@@ -202,6 +209,10 @@ fn json(out: &mut Vec<u8>, line: &AccessLine<'_>, now: SystemTime) {
     timestamp(out, now);
     out.extend_from_slice(b"\",\"level\":\"INFO\",\"message\":\"request\",\"request_id\":\"");
     json_str(out, line.request_id);
+    if let Some(trace_id) = line.trace_id {
+        out.extend_from_slice(b"\",\"trace_id\":\"");
+        json_str(out, trace_id);
+    }
     out.extend_from_slice(b"\",\"peer\":\"");
     peer(out, line.peer);
     out.extend_from_slice(b"\",\"http_method\":\"");
@@ -593,6 +604,7 @@ mod tests {
         let split = calls(&["legacy", "-", "candidate"]);
         let base = AccessLine {
             request_id: "459b75b3514f7f01",
+            trace_id: None,
             peer: Some("127.0.0.1:51510".parse().unwrap()),
             http_method: "POST",
             path: "/RPC2",
@@ -643,6 +655,10 @@ mod tests {
                 ..base
             },
             AccessLine {
+                trace_id: Some("4bf92f3577b34da6a3ce929d0e0e4736"),
+                ..base
+            },
+            AccessLine {
                 peer: Some(v6),
                 method: Some("caf\u{e9}"),
                 fault_code: Some(7),
@@ -664,6 +680,7 @@ mod tests {
     fn names_cannot_forge_log_lines() {
         let line = AccessLine {
             request_id: "r",
+            trace_id: None,
             peer: None,
             http_method: "POST",
             path: "/",
