@@ -33,7 +33,10 @@ pub(crate) fn client_builder(max_idle_per_host: usize) -> reqwest::ClientBuilder
         .pool_max_idle_per_host(max_idle_per_host)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
-        .retry(reqwest::retry::never())
+        // With no retry budget reqwest's retry layer still copies every
+        // request (headers, URI, body handle) in case it retries it;
+        // `max_retries_per_request(0)` makes it skip the copy.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         .referer(false)
 }
 
@@ -85,6 +88,36 @@ pub(crate) async fn send(
                 tokio::time::sleep(backoff(attempt)).await;
             }
             Err(err) => return Err(classify(&err)),
+        }
+    }
+}
+
+/// Sends a request built in full by the caller, as [`send`] does: tried
+/// again up to `retries` times when the failure happened before anything
+/// was sent. The request is copied for a retry only when one is allowed.
+pub(crate) async fn execute(
+    http: &reqwest::Client,
+    mut request: reqwest::Request,
+    retries: u32,
+) -> Result<reqwest::Response, BackendError> {
+    let mut attempt = 0;
+    loop {
+        let spare = if attempt < retries {
+            request.try_clone()
+        } else {
+            None
+        };
+        match http.execute(request).await {
+            Ok(response) => return Ok(response),
+            Err(err) => match spare {
+                Some(next) if err.is_connect() => {
+                    attempt += 1;
+                    tracing::debug!(error = %err, attempt, "connect failed; retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    request = next;
+                }
+                _ => return Err(classify(&err)),
+            },
         }
     }
 }
