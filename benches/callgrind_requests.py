@@ -9,9 +9,15 @@ difference in N is what one request costs, start-up and shutdown cancelled
 out.
 
 Usage:
-  cargo build --profile profiling --bin xmlrpc-gateway
-  python3 benches/callgrind_requests.py [--config FILE] [--method add|list] [--stderr FILE]
-      [--keep FILE] [--bin PATH] 100 2100
+  cargo build --profile profiling --bins
+  python3 benches/callgrind_requests.py [--config FILE] [--method add|list|routed]
+      [--stderr FILE] [--keep FILE] [--bin PATH] [--backend-bin PATH] 100 2100
+
+`--method routed` calls `math.add(2, 3)` routed to a JSON-RPC backend, as
+the load bench's workload 6 does: the script starts `demo-backend` (the
+profiling build's, or `--backend-bin`; natively, not under valgrind) and,
+unless `--config` is given, writes a config routing `math.*` to it with
+the access log off. Only the gateway is counted.
 
 Prints one line per N and the per-request difference. The gateway's stderr
 goes to /dev/null unless --stderr names a file (to check its lines).
@@ -28,11 +34,26 @@ import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(ROOT, "target", "profiling", "xmlrpc-gateway")
+BACKEND_BIN = os.path.join(ROOT, "target", "profiling", "demo-backend")
+
+ROUTED_CONFIG = """
+[server]
+log_requests = false
+[backends.fast]
+kind = "jsonrpc"
+url = "http://127.0.0.1:{port}/rpc"
+[[routes]]
+method = "math.*"
+backend = "fast"
+"""
 
 BODIES = {
     "add": b"<?xml version='1.0'?>\n<methodCall>\n<methodName>add</methodName>\n<params>\n"
     b"<param>\n<value><int>2</int></value>\n</param>\n<param>\n<value><int>3</int></value>\n"
     b"</param>\n</params>\n</methodCall>\n",
+    "routed": b"<?xml version='1.0'?>\n<methodCall>\n<methodName>math.add</methodName>\n"
+    b"<params>\n<param>\n<value><int>2</int></value>\n</param>\n<param>\n"
+    b"<value><int>3</int></value>\n</param>\n</params>\n</methodCall>\n",
     "list": b"<?xml version='1.0'?>\n<methodCall>\n<methodName>system.listMethods</methodName>\n"
     b"<params>\n</params>\n</methodCall>\n",
 }
@@ -65,6 +86,7 @@ def read_response(sock, buf):
     while len(rest) < length:
         rest += sock.recv(65536)
     assert head.startswith(b"HTTP/1.1 200"), head
+    assert b"<fault>" not in rest[:length], rest[:length]
     return rest[length:]
 
 
@@ -109,8 +131,36 @@ def main():
     ap.add_argument("--stderr")
     ap.add_argument("--keep", help="keep the larger run's callgrind output in this file")
     ap.add_argument("counts", nargs=2, type=int)
+    ap.add_argument("--backend-bin", default=BACKEND_BIN,
+                    help="the JSON-RPC backend for --method routed (default: the profiling build's)")
     args = ap.parse_args()
     small, large = args.counts
+    if args.method == "routed":
+        return routed(args, small, large)
+    measure(args, small, large)
+
+
+def routed(args, small, large):
+    port = free_port()
+    backend = subprocess.Popen([args.backend_bin, "--listen", f"127.0.0.1:{port}"],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    config = None
+    try:
+        connect(port, time.time() + 30).close()
+        if not args.config:
+            fd, config = tempfile.mkstemp(prefix="gateway.", suffix=".toml")
+            with os.fdopen(fd, "w") as f:
+                f.write(ROUTED_CONFIG.format(port=port))
+            args.config = config
+        measure(args, small, large)
+    finally:
+        backend.terminate()
+        backend.wait(10)
+        if config:
+            os.unlink(config)
+
+
+def measure(args, small, large):
     a = run(small, args)
     print(f"{small} requests: {a} instructions")
     b = run(large, args, args.keep)

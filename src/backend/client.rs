@@ -40,7 +40,10 @@ pub(crate) fn client_builder(max_idle_per_host: usize) -> reqwest::ClientBuilder
         .pool_max_idle_per_host(max_idle_per_host)
         .tcp_nodelay(true)
         .redirect(reqwest::redirect::Policy::none())
-        .retry(reqwest::retry::never())
+        // With no retry budget reqwest's retry layer still copies every
+        // request (headers, URI, body handle) in case it retries it;
+        // `max_retries_per_request(0)` makes it skip the copy.
+        .retry(reqwest::retry::never().max_retries_per_request(0))
         .referer(false)
 }
 
@@ -107,7 +110,17 @@ async fn send_once(
     request: reqwest::RequestBuilder,
     attempt: u32,
 ) -> Result<reqwest::Response, reqwest::Error> {
-    let span = tracing::info_span!(
+    let span = attempt_span();
+    if span.is_disabled() {
+        return request.send().await;
+    }
+    let (client, request) = request.build_split();
+    traced(&client, request?, attempt, span).await
+}
+
+/// The span of one attempt: disabled (a callsite check) when traces are off.
+fn attempt_span() -> tracing::Span {
+    tracing::info_span!(
         target: TRACE_TARGET,
         "attempt",
         otel.name = "POST",
@@ -119,15 +132,19 @@ async fn send_once(
         server.port = Empty,
         http.response.status_code = Empty,
         error.type = Empty,
-    );
-    if span.is_disabled() {
-        return request.send().await;
-    }
+    )
+}
+
+/// An attempt of a request built in full, in `span` (see [`send_once`]).
+async fn traced(
+    client: &reqwest::Client,
+    mut request: reqwest::Request,
+    attempt: u32,
+    span: tracing::Span,
+) -> Result<reqwest::Response, reqwest::Error> {
     if attempt > 0 {
         span.record("http.request.resend_count", i64::from(attempt));
     }
-    let (client, request) = request.build_split();
-    let mut request = request?;
     if let Some(host) = request.url().host_str() {
         span.record("server.address", host);
     }
@@ -164,6 +181,42 @@ impl opentelemetry::propagation::Injector for Injector<'_> {
             HeaderValue::from_str(&value),
         ) {
             self.0.insert(name, value);
+        }
+    }
+}
+
+/// Sends a request built in full by the caller, as [`send`] does: tried
+/// again up to `retries` times when the failure happened before anything
+/// was sent. The request is copied for a retry only when one is allowed.
+pub(crate) async fn execute(
+    http: &reqwest::Client,
+    mut request: reqwest::Request,
+    retries: u32,
+) -> Result<reqwest::Response, BackendError> {
+    let mut attempt = 0;
+    loop {
+        let spare = if attempt < retries {
+            request.try_clone()
+        } else {
+            None
+        };
+        let span = attempt_span();
+        let sent = if span.is_disabled() {
+            http.execute(request).await
+        } else {
+            traced(http, request, attempt, span).await
+        };
+        match sent {
+            Ok(response) => return Ok(response),
+            Err(err) => match spare {
+                Some(next) if err.is_connect() => {
+                    attempt += 1;
+                    tracing::debug!(error = %err, attempt, "connect failed; retrying");
+                    tokio::time::sleep(backoff(attempt)).await;
+                    request = next;
+                }
+                _ => return Err(classify(&err)),
+            },
         }
     }
 }

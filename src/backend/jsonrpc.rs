@@ -7,11 +7,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
-use reqwest::header::{ACCEPT, CONTENT_TYPE};
+use reqwest::Method;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderValue};
 use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::Value as Json;
 
-use super::client::{read_body, send};
+use super::client::{execute, read_body};
 use super::convert;
 use super::endpoint::Endpoint;
 use super::error::BackendError;
@@ -22,6 +23,9 @@ use super::service::{Introspected, MethodInfo};
 use super::spec::BuildError;
 use crate::call::CallContext;
 use crate::xmlrpc::{Fault, Struct, Value};
+
+/// The media type of a request and of the answer asked for.
+const JSON_TYPE: HeaderValue = HeaderValue::from_static("application/json");
 
 /// A JSON-RPC 2.0 service.
 pub(super) struct JsonRpcBackend {
@@ -69,19 +73,25 @@ impl Backend for JsonRpcBackend {
                 bytes::Bytes::from(serde_json::to_vec(&request).expect("JSON values serialize"));
             let retries = ep.retries_for(call.idempotent);
             let (ep, http, body) = (&*ep, &http, &body);
-            ep.run(&call.method, &ctx, call.deadline, |headers| async move {
-                let build = || {
-                    http.post(ep.url.clone())
-                        .header(CONTENT_TYPE, "application/json")
-                        .header(ACCEPT, "application/json")
-                        .headers(headers.clone())
-                        .body(body.clone())
-                };
-                let response = send(build, retries).await?;
-                let status = response.status().as_u16();
-                let body = read_body(response).await?;
-                parse_response(status, &body, id)
-            })
+            ep.run(
+                &call.method,
+                &ctx,
+                call.deadline,
+                |mut headers| async move {
+                    // One request, built in place: the URL parsed at build, the
+                    // headers of `run` moved in (a header from config or the
+                    // client wins, as it did over the builder's).
+                    headers.entry(CONTENT_TYPE).or_insert(JSON_TYPE);
+                    headers.entry(ACCEPT).or_insert(JSON_TYPE);
+                    let mut request = reqwest::Request::new(Method::POST, ep.url.clone());
+                    *request.headers_mut() = headers;
+                    *request.body_mut() = Some(body.clone().into());
+                    let response = execute(http, request, retries).await?;
+                    let status = response.status().as_u16();
+                    let body = read_body(response).await?;
+                    parse_response(status, &body, id)
+                },
+            )
             .await
         }
         .boxed()

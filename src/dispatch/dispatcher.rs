@@ -47,6 +47,12 @@ pub struct Dispatcher {
     /// (exact routes, the instance's names, `system.*`), resolved when
     /// metrics are attached: a multicall of fifty calls records fifty.
     ok_series: HashMap<String, CallSeries, foldhash::fast::RandomState>,
+    /// The success series of the prefix routes (keyed by the prefix) and
+    /// of the `*` route, whose `method` label is their pattern: resolved
+    /// with the others, so that a routed call is counted without building
+    /// its label and looking it up.
+    prefix_ok_series: HashMap<String, CallSeries, foldhash::fast::RandomState>,
+    any_ok_series: Option<CallSeries>,
     /// What `system.listMethods` lists on every call, sorted: the exact
     /// routes' names and the enabled `system.*` methods, made once.
     listed: Vec<String>,
@@ -89,6 +95,8 @@ impl Dispatcher {
             guarded,
             roles_in_use,
             ok_series: HashMap::default(),
+            prefix_ok_series: HashMap::default(),
+            any_ok_series: None,
             listed,
             per_path,
             docs_cache: DocsCache::default(),
@@ -120,6 +128,22 @@ impl Dispatcher {
         for route in self.table.routes() {
             if let Some(shadow) = &route.shadow {
                 metrics.shadow_route(&shadow.route, &results);
+            }
+            // A split route's calls go to one backend or another: its
+            // series are looked up per call.
+            let backend = match (&route.target, &route.split) {
+                (_, Some(_)) => continue,
+                (Target::Backend { backend, .. }, None) => backend.name(),
+                (Target::Handler(_), None) => NO_BACKEND,
+            };
+            let series =
+                || metrics.ok_call_series(&route.pattern.to_string(), &route.label, backend);
+            match &route.pattern {
+                Pattern::Exact(_) => {}
+                Pattern::Prefix(prefix) => {
+                    self.prefix_ok_series.insert(prefix.clone(), series());
+                }
+                Pattern::Any => self.any_ok_series = Some(series()),
             }
         }
         self.per_path = std::mem::take(&mut self.per_path)
@@ -195,7 +219,7 @@ impl Dispatcher {
         backend: Option<&str>,
     ) {
         if result.is_ok()
-            && let Some(series) = self.ok_series.get(name)
+            && let Some(series) = self.ok_series(name)
         {
             series.record(started.elapsed());
             return;
@@ -205,6 +229,29 @@ impl Dispatcher {
             let origin = result.as_ref().err().map(CallError::origin);
             let backend = backend.unwrap_or(NO_BACKEND);
             metrics.call(&method, route, backend, origin, started.elapsed());
+        }
+    }
+
+    /// The success series of a called name, when resolved in advance:
+    /// its own (exact routes, the instance's names, `system.*`), else its
+    /// prefix or `*` route's, as [`Dispatcher::method_label`] labels it.
+    fn ok_series(&self, name: &str) -> Option<&CallSeries> {
+        if let Some(series) = self.ok_series.get(name) {
+            return Some(series);
+        }
+        if name.starts_with("system.") {
+            return None;
+        }
+        match self.table.resolve(name) {
+            Resolved::Route(Route {
+                pattern: Pattern::Prefix(prefix),
+                ..
+            }) => self.prefix_ok_series.get(prefix),
+            Resolved::Route(Route {
+                pattern: Pattern::Any,
+                ..
+            }) => self.any_ok_series.as_ref(),
+            _ => None,
         }
     }
 
