@@ -137,13 +137,8 @@ fn echo(addr: SocketAddr, word: &str) -> u16 {
 }
 
 fn multicall_echo(addr: SocketAddr, word: &str, n: usize) -> String {
-    let entry = format!(
-        "<value><struct><member><name>methodName</name><value><string>echo</string></value></member><member><name>params</name><value><array><data><value><string>{word}</string></value></data></array></value></member></struct></value>"
-    );
-    let body = call_xml(
-        "system.multicall",
-        &[&format!("<array><data>{}</data></array>", entry.repeat(n))],
-    );
+    let param = format!("<value><string>{word}</string></value>");
+    let body = common::multicall_xml(&vec![("echo", param.as_str()); n]);
     let r = raw(addr, &post("/RPC2", &[], body.as_bytes()));
     assert_eq!(r.status, 200);
     r.text()

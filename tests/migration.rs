@@ -77,18 +77,6 @@ fn await_shadow(bin: &Binary, want: &[(&str, f64)]) {
     });
 }
 
-fn multicall_xml(entries: &[(&str, &str)]) -> String {
-    let entries: String = entries
-        .iter()
-        .map(|(name, param)| {
-            format!(
-                "<value><struct><member><name>methodName</name><value><string>{name}</string></value></member><member><name>params</name><value><array><data><value>{param}</value></data></array></value></member></struct></value>"
-            )
-        })
-        .collect();
-    format!("<array><data>{entries}</data></array>")
-}
-
 #[test]
 fn the_example_passes_check_config_and_shows_weights_and_shadow() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_xmlrpc-gateway"))
@@ -276,10 +264,10 @@ fn a_difference_is_counted_and_logged_once_per_sample_multicall_entries_too() {
     call(&bin, "differs-1", "inventory.get", &["<int>7</int>"]);
     call(&bin, "same-1", "inventory.get", &["<int>1</int>"]);
     call(&bin, "differs-2", "inventory.get", &["<int>7</int>"]);
-    let entries = multicall_xml(&[
-        ("inventory.get", "<int>7</int>"),
-        ("inventory.get", "<int>2</int>"),
-        ("orders.get", "<string>c1</string>"),
+    let entries = common::multicall_entries(&[
+        ("inventory.get", "<value><int>7</int></value>"),
+        ("inventory.get", "<value><int>2</int></value>"),
+        ("orders.get", "<value><string>c1</string></value>"),
     ]);
     let body = call(&bin, "multi-1", "system.multicall", &[&entries]);
     assert!(text(&body).contains("widget-2"), "{}", text(&body));

@@ -4,22 +4,7 @@
 
 mod common;
 
-use common::{Gateway, call_xml, post, raw, sample_value};
-
-fn multicall(entries: &[(&str, &str)]) -> String {
-    let entries: String = entries
-        .iter()
-        .map(|(name, params)| {
-            format!(
-                "<value><struct><member><name>methodName</name><value><string>{name}</string></value></member><member><name>params</name><value><array><data>{params}</data></array></value></member></struct></value>"
-            )
-        })
-        .collect();
-    call_xml(
-        "system.multicall",
-        &[&format!("<array><data>{entries}</data></array>")],
-    )
-}
+use common::{Gateway, call_xml, multicall_xml as multicall, post, raw, sample_value};
 
 const CONFIG: &str = r#"
 [[routes]]

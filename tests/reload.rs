@@ -21,18 +21,7 @@ fn reload(bin: &Binary, toml: &str) {
 }
 
 fn multicall(addr: std::net::SocketAddr, entries: &[(&str, &str)]) -> String {
-    let entries: String = entries
-        .iter()
-        .map(|(name, params)| {
-            format!(
-                "<value><struct><member><name>methodName</name><value><string>{name}</string></value></member><member><name>params</name><value><array><data>{params}</data></array></value></member></struct></value>"
-            )
-        })
-        .collect();
-    let body = call_xml(
-        "system.multicall",
-        &[&format!("<array><data>{entries}</data></array>")],
-    );
+    let body = common::multicall_xml(entries);
     raw(addr, &post("/RPC2", &[], body.as_bytes())).text()
 }
 

@@ -317,6 +317,25 @@ pub fn call_xml(method: &str, params_xml: &[&str]) -> String {
     )
 }
 
+/// The param of a `system.multicall`: an array of entries, each a method
+/// name and its params (a sequence of `<value>` elements).
+pub fn multicall_entries(entries: &[(&str, &str)]) -> String {
+    let entries: String = entries
+        .iter()
+        .map(|(name, params)| {
+            format!(
+                "<value><struct><member><name>methodName</name><value><string>{name}</string></value></member><member><name>params</name><value><array><data>{params}</data></array></value></member></struct></value>"
+            )
+        })
+        .collect();
+    format!("<array><data>{entries}</data></array>")
+}
+
+/// A `system.multicall` `<methodCall>` document of these entries.
+pub fn multicall_xml(entries: &[(&str, &str)]) -> String {
+    call_xml("system.multicall", &[&multicall_entries(entries)])
+}
+
 /// Runs a Python script with `URL` in its environment; returns stdout, or
 /// panics with stderr when it fails.
 pub fn python(script: &str, url: &str) -> String {
