@@ -282,10 +282,14 @@ impl<'a> Lexer<'a> {
     /// Held to the text-size limit like any text.
     #[inline]
     pub(super) fn gap(&self) -> Result<Cow<'a, str>, DecodeError> {
-        let Some(rest) = self.doc.get(self.gap_at..) else {
-            return Ok(Cow::Borrowed(""));
+        let skipped = match self.doc.as_bytes().get(self.gap_at..) {
+            Some(rest) => whitespace_len(rest),
+            None => 0,
         };
-        let gap = &rest[..whitespace_len(rest.as_bytes())];
+        if skipped == 0 {
+            return Ok(Cow::Borrowed(""));
+        }
+        let gap = &self.doc[self.gap_at..self.gap_at + skipped];
         self.check_text_size(gap, self.gap_at)?;
         Ok(match self.has_cr {
             true => normalize_line_ends(Cow::Borrowed(gap)),
