@@ -22,6 +22,12 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use super::error::{DecodeError, DecodeErrorKind};
 use super::limits::Limits;
 
+/// An error inside the decoder. Boxed so that the `Ok` side sets the size
+/// of the lexer's and the grammar's results (a `DecodeError` is 48 bytes,
+/// a box 8): most of them then come back in registers, once per token.
+/// `decode_call` and `decode_response` unbox it.
+pub(crate) type Failure = Box<DecodeError>;
+
 /// The XML-RPC vocabulary. Any other element name is a structure error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {
@@ -187,7 +193,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// An error of `kind` at the start of the last token.
-    pub(super) fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+    pub(super) fn error(&self, kind: DecodeErrorKind) -> Failure {
         let at = match self.at_text {
             true => self.token_start,
             false => self.markup_start(self.token_start),
@@ -202,8 +208,8 @@ impl<'a> Lexer<'a> {
         start + whitespace_len(rest)
     }
 
-    fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError { kind, offset }
+    fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> Failure {
+        Box::new(DecodeError { kind, offset })
     }
 
     /// The offset where the next token starts.
@@ -220,7 +226,7 @@ impl<'a> Lexer<'a> {
     /// declaration and whitespace outside the root element are skipped;
     /// other text outside it is an error.
     #[inline(always)]
-    pub(super) fn next_token(&mut self) -> Result<Token<'a>, DecodeError> {
+    pub(super) fn next_token(&mut self) -> Result<Token<'a>, Failure> {
         if self.empty_open {
             self.empty_open = false;
             self.at_text = false;
@@ -281,7 +287,7 @@ impl<'a> Lexer<'a> {
     /// nothing where it holds elements.
     /// Held to the text-size limit like any text.
     #[inline]
-    pub(super) fn gap(&self) -> Result<Cow<'a, str>, DecodeError> {
+    pub(super) fn gap(&self) -> Result<Cow<'a, str>, Failure> {
         let skipped = match self.doc.as_bytes().get(self.gap_at..) {
             Some(rest) => whitespace_len(rest),
             None => 0,
@@ -298,7 +304,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// `piece` (CDATA or a reference) with the whitespace skipped before it.
-    fn after_gap(&self, piece: Cow<'a, str>) -> Result<Cow<'a, str>, DecodeError> {
+    fn after_gap(&self, piece: Cow<'a, str>) -> Result<Cow<'a, str>, Failure> {
         let gap = self.gap()?;
         if gap.is_empty() {
             return Ok(piece);
@@ -320,7 +326,7 @@ impl<'a> Lexer<'a> {
         run: &mut Cow<'a, str>,
         piece: Cow<'a, str>,
         run_start: usize,
-    ) -> Result<(), DecodeError> {
+    ) -> Result<(), Failure> {
         if run.is_empty() {
             *run = piece;
             return Ok(());
@@ -346,7 +352,7 @@ impl<'a> Lexer<'a> {
 
     /// A declaration not at the start, or a DOCTYPE.
     #[cold]
-    fn misplaced(&self, event: &Event<'_>, start: usize) -> DecodeError {
+    fn misplaced(&self, event: &Event<'_>, start: usize) -> Failure {
         let start = self.markup_start(start);
         let kind = match event {
             Event::DocType(_) => DecodeErrorKind::Doctype,
@@ -356,7 +362,7 @@ impl<'a> Lexer<'a> {
     }
 
     #[cold]
-    fn xml_error(&self, err: &XmlError) -> DecodeError {
+    fn xml_error(&self, err: &XmlError) -> Failure {
         let kind = match err {
             XmlError::Syntax(SyntaxError::UnclosedDoctype) => DecodeErrorKind::Doctype,
             other => DecodeErrorKind::Syntax(other.to_string()),
@@ -365,7 +371,7 @@ impl<'a> Lexer<'a> {
     }
 
     #[inline]
-    fn open(&mut self, start: &BytesStart<'_>, at: usize) -> Result<Tag, DecodeError> {
+    fn open(&mut self, start: &BytesStart<'_>, at: usize) -> Result<Tag, Failure> {
         self.elements += 1;
         if self.root_closed || self.elements > self.limits.max_elements {
             return Err(self.refused_open(at));
@@ -388,7 +394,7 @@ impl<'a> Lexer<'a> {
     /// Why a start tag cannot be taken: it follows the root element, or
     /// the element-count limit is reached.
     #[cold]
-    fn refused_open(&self, at: usize) -> DecodeError {
+    fn refused_open(&self, at: usize) -> Failure {
         let at = self.markup_start(at);
         if self.root_closed {
             return self.error_at(at, DecodeErrorKind::Syntax(self.outside_root_message()));
@@ -404,7 +410,7 @@ impl<'a> Lexer<'a> {
 
     /// The tag a prefixed name (`ex:nil`) names by its local part.
     #[cold]
-    fn prefixed(&self, full: &[u8], at: usize) -> Result<Tag, DecodeError> {
+    fn prefixed(&self, full: &[u8], at: usize) -> Result<Tag, Failure> {
         let at = self.markup_start(at);
         full.iter()
             .rposition(|&b| b == b':')
@@ -419,12 +425,7 @@ impl<'a> Lexer<'a> {
     /// XML-RPC elements carry no attributes; namespace declarations
     /// (`xmlns`, `xmlns:ex`) are tolerated so prefixed extension types work.
     #[cold]
-    fn check_attributes(
-        &self,
-        start: &BytesStart<'_>,
-        tag: Tag,
-        at: usize,
-    ) -> Result<(), DecodeError> {
+    fn check_attributes(&self, start: &BytesStart<'_>, tag: Tag, at: usize) -> Result<(), Failure> {
         if is_xml_whitespace_bytes(start.attributes_raw()) {
             return Ok(());
         }
@@ -441,7 +442,7 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    fn check_text_size(&self, text: &str, at: usize) -> Result<(), DecodeError> {
+    fn check_text_size(&self, text: &str, at: usize) -> Result<(), Failure> {
         if text.len() > self.limits.max_string_bytes {
             return Err(self.error_at(
                 at,
@@ -456,7 +457,7 @@ impl<'a> Lexer<'a> {
 
     /// Raw text or CDATA content, borrowed from the document when possible.
     #[inline(always)]
-    fn character_data(&self, bytes: &[u8], at: usize) -> Result<Cow<'a, str>, DecodeError> {
+    fn character_data(&self, bytes: &[u8], at: usize) -> Result<Cow<'a, str>, Failure> {
         let text = match self.slice_of_doc(bytes) {
             Some(text) => Cow::Borrowed(text),
             None => Cow::Owned(
@@ -479,7 +480,7 @@ impl<'a> Lexer<'a> {
     /// back: it lies between `start` (the end of the previous event) and
     /// the node, in the document.
     #[inline(always)]
-    fn text_node(&self, bytes: &[u8], start: usize) -> Result<Cow<'a, str>, DecodeError> {
+    fn text_node(&self, bytes: &[u8], start: usize) -> Result<Cow<'a, str>, Failure> {
         let Some(node) = self.slice_of_doc(bytes) else {
             let piece = self.character_data(bytes, start)?;
             return self.after_gap(piece);
@@ -507,7 +508,7 @@ impl<'a> Lexer<'a> {
         &self,
         reference: &BytesRef<'_>,
         at: usize,
-    ) -> Result<Cow<'a, str>, DecodeError> {
+    ) -> Result<Cow<'a, str>, Failure> {
         let name: &[u8] = reference;
         let predefined = match name {
             b"lt" => "<",
