@@ -62,7 +62,7 @@ impl Tag {
     /// Looks up a local name (namespace prefix already stripped). Byte
     /// patterns, not byte-string ones: they compile to a decision tree
     /// over the bytes instead of a `memcmp` call per candidate.
-    #[inline]
+    #[inline(always)]
     #[rustfmt::skip]
     fn from_local_name(name: &[u8]) -> Option<Tag> {
         Some(match name {
@@ -370,7 +370,7 @@ impl<'a> Lexer<'a> {
         self.error_at(offset(self.reader.error_position()), kind)
     }
 
-    #[inline]
+    #[inline(always)]
     fn open(&mut self, start: &BytesStart<'_>, at: usize) -> Result<Tag, Failure> {
         self.elements += 1;
         if self.root_closed || self.elements > self.limits.max_elements {
