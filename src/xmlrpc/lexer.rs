@@ -286,16 +286,20 @@ impl<'a> Lexer<'a> {
     /// character data where the element holds text (`<string> </string>`),
     /// nothing where it holds elements.
     /// Held to the text-size limit like any text.
-    #[inline]
+    #[inline(always)]
     pub(super) fn gap(&self) -> Result<Cow<'a, str>, Failure> {
-        let skipped = match self.doc.as_bytes().get(self.gap_at..) {
-            Some(rest) => whitespace_len(rest),
-            None => 0,
-        };
-        if skipped == 0 {
-            return Ok(Cow::Borrowed(""));
+        // Mostly the token's markup starts right there: nothing skipped.
+        match self.doc.as_bytes().get(self.gap_at) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => self.skipped_whitespace(),
+            _ => Ok(Cow::Borrowed("")),
         }
-        let gap = &self.doc[self.gap_at..self.gap_at + skipped];
+    }
+
+    /// [`Lexer::gap`] when there is whitespace at `gap_at`.
+    #[inline(never)]
+    fn skipped_whitespace(&self) -> Result<Cow<'a, str>, Failure> {
+        let rest = self.doc.as_bytes().get(self.gap_at..).unwrap_or_default();
+        let gap = &self.doc[self.gap_at..self.gap_at + whitespace_len(rest)];
         self.check_text_size(gap, self.gap_at)?;
         Ok(match self.has_cr {
             true => normalize_line_ends(Cow::Borrowed(gap)),
@@ -304,6 +308,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// `piece` (CDATA or a reference) with the whitespace skipped before it.
+    #[inline]
     fn after_gap(&self, piece: Cow<'a, str>) -> Result<Cow<'a, str>, Failure> {
         let gap = self.gap()?;
         if gap.is_empty() {
