@@ -338,8 +338,11 @@ impl<'a> Lexer<'a> {
         }
         if let Cow::Borrowed(first) = run {
             // Text with references usually has several more pieces: start
-            // with room for them.
-            let mut owned = String::with_capacity(2 * (first.len() + piece.len()) + 16);
+            // with room for the run as written up to the next markup, which
+            // resolving references only shortens.
+            let rest = self.doc.as_bytes().get(run_start..).unwrap_or_default();
+            let written = memchr::memchr(b'<', rest).unwrap_or(rest.len());
+            let mut owned = String::with_capacity(written.max(first.len() + piece.len()));
             owned.push_str(first);
             *run = Cow::Owned(owned);
         }
