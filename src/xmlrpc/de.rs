@@ -325,6 +325,7 @@ impl<'a> Parser<'a> {
 
     /// The next start tag (`Some`) or end tag (`None`), skipping
     /// whitespace; other text is a structure error.
+    #[inline(always)]
     fn structural(&mut self) -> Parsed<Option<Tag>> {
         loop {
             match self.lexer.next_token()? {
