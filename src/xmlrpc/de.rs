@@ -14,7 +14,7 @@ use std::borrow::Cow;
 
 use super::error::{DecodeError, DecodeErrorKind};
 use super::input::prepare;
-use super::lexer::{Lexer, Tag, Token, is_xml_whitespace};
+use super::lexer::{Failure, Lexer, Tag, Token, is_xml_whitespace};
 use super::limits::Limits;
 use super::scalar;
 use super::value::{Fault, MethodCall, MethodResponse, Struct, Value};
@@ -23,17 +23,17 @@ use super::value::{Fault, MethodCall, MethodResponse, Struct, Value};
 pub fn decode_call(input: &[u8], limits: &Limits) -> Result<MethodCall, DecodeError> {
     let prepared = prepare(input)?;
     let mut parser = Parser::new(&prepared.text, prepared.has_cr, limits);
-    parser.call().map_err(|e| prepared.relocate(e))
+    parser.call().map_err(|e| prepared.relocate(*e))
 }
 
 /// Decodes a `<methodResponse>`: `Ok(Ok(value))`, `Ok(Err(fault))`, or an error.
 pub fn decode_response(input: &[u8], limits: &Limits) -> Result<MethodResponse, DecodeError> {
     let prepared = prepare(input)?;
     let mut parser = Parser::new(&prepared.text, prepared.has_cr, limits);
-    parser.response().map_err(|e| prepared.relocate(e))
+    parser.response().map_err(|e| prepared.relocate(*e))
 }
 
-type Parsed<T> = std::result::Result<T, DecodeError>;
+type Parsed<T> = std::result::Result<T, Failure>;
 
 /// An array or struct whose children are being read.
 enum Frame {
@@ -257,9 +257,11 @@ impl<'a> Parser<'a> {
             _ if is_xml_whitespace(&text) => Ok(Value::Nil),
             _ => Err("<nil/> must be empty".into()),
         };
-        value.map_err(|detail| DecodeError {
-            kind: parse_error(detail),
-            offset: at,
+        value.map_err(|detail| {
+            Box::new(DecodeError {
+                kind: parse_error(detail),
+                offset: at,
+            })
         })
     }
 
@@ -323,6 +325,7 @@ impl<'a> Parser<'a> {
 
     /// The next start tag (`Some`) or end tag (`None`), skipping
     /// whitespace; other text is a structure error.
+    #[inline(always)]
     fn structural(&mut self) -> Parsed<Option<Tag>> {
         loop {
             match self.lexer.next_token()? {
@@ -392,16 +395,16 @@ impl<'a> Parser<'a> {
         }
     }
 
-    fn structure(&self, detail: &str) -> DecodeError {
+    fn structure(&self, detail: &str) -> Failure {
         self.lexer
             .error(DecodeErrorKind::Structure(detail.to_owned()))
     }
 
-    fn unexpected(&self, tag: Tag) -> DecodeError {
+    fn unexpected(&self, tag: Tag) -> Failure {
         self.structure(&format!("unexpected <{}>", tag.name()))
     }
 
-    fn unclosed(&self) -> DecodeError {
+    fn unclosed(&self) -> Failure {
         self.lexer
             .error(DecodeErrorKind::Syntax("unclosed token".into()))
     }

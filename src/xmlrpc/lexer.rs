@@ -22,6 +22,12 @@ use quick_xml::events::{BytesRef, BytesStart, Event};
 use super::error::{DecodeError, DecodeErrorKind};
 use super::limits::Limits;
 
+/// An error inside the decoder. Boxed so that the `Ok` side sets the size
+/// of the lexer's and the grammar's results (a `DecodeError` is 48 bytes,
+/// a box 8): most of them then come back in registers, once per token.
+/// `decode_call` and `decode_response` unbox it.
+pub(crate) type Failure = Box<DecodeError>;
+
 /// The XML-RPC vocabulary. Any other element name is a structure error.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Tag {
@@ -56,7 +62,7 @@ impl Tag {
     /// Looks up a local name (namespace prefix already stripped). Byte
     /// patterns, not byte-string ones: they compile to a decision tree
     /// over the bytes instead of a `memcmp` call per candidate.
-    #[inline]
+    #[inline(always)]
     #[rustfmt::skip]
     fn from_local_name(name: &[u8]) -> Option<Tag> {
         Some(match name {
@@ -187,7 +193,7 @@ impl<'a> Lexer<'a> {
     }
 
     /// An error of `kind` at the start of the last token.
-    pub(super) fn error(&self, kind: DecodeErrorKind) -> DecodeError {
+    pub(super) fn error(&self, kind: DecodeErrorKind) -> Failure {
         let at = match self.at_text {
             true => self.token_start,
             false => self.markup_start(self.token_start),
@@ -202,8 +208,8 @@ impl<'a> Lexer<'a> {
         start + whitespace_len(rest)
     }
 
-    fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
-        DecodeError { kind, offset }
+    fn error_at(&self, offset: usize, kind: DecodeErrorKind) -> Failure {
+        Box::new(DecodeError { kind, offset })
     }
 
     /// The offset where the next token starts.
@@ -220,7 +226,7 @@ impl<'a> Lexer<'a> {
     /// declaration and whitespace outside the root element are skipped;
     /// other text outside it is an error.
     #[inline(always)]
-    pub(super) fn next_token(&mut self) -> Result<Token<'a>, DecodeError> {
+    pub(super) fn next_token(&mut self) -> Result<Token<'a>, Failure> {
         if self.empty_open {
             self.empty_open = false;
             self.at_text = false;
@@ -280,12 +286,20 @@ impl<'a> Lexer<'a> {
     /// character data where the element holds text (`<string> </string>`),
     /// nothing where it holds elements.
     /// Held to the text-size limit like any text.
-    #[inline]
-    pub(super) fn gap(&self) -> Result<Cow<'a, str>, DecodeError> {
-        let Some(rest) = self.doc.get(self.gap_at..) else {
-            return Ok(Cow::Borrowed(""));
-        };
-        let gap = &rest[..whitespace_len(rest.as_bytes())];
+    #[inline(always)]
+    pub(super) fn gap(&self) -> Result<Cow<'a, str>, Failure> {
+        // Mostly the token's markup starts right there: nothing skipped.
+        match self.doc.as_bytes().get(self.gap_at) {
+            Some(b' ' | b'\t' | b'\n' | b'\r') => self.skipped_whitespace(),
+            _ => Ok(Cow::Borrowed("")),
+        }
+    }
+
+    /// [`Lexer::gap`] when there is whitespace at `gap_at`.
+    #[inline(never)]
+    fn skipped_whitespace(&self) -> Result<Cow<'a, str>, Failure> {
+        let rest = self.doc.as_bytes().get(self.gap_at..).unwrap_or_default();
+        let gap = &self.doc[self.gap_at..self.gap_at + whitespace_len(rest)];
         self.check_text_size(gap, self.gap_at)?;
         Ok(match self.has_cr {
             true => normalize_line_ends(Cow::Borrowed(gap)),
@@ -294,7 +308,8 @@ impl<'a> Lexer<'a> {
     }
 
     /// `piece` (CDATA or a reference) with the whitespace skipped before it.
-    fn after_gap(&self, piece: Cow<'a, str>) -> Result<Cow<'a, str>, DecodeError> {
+    #[inline]
+    fn after_gap(&self, piece: Cow<'a, str>) -> Result<Cow<'a, str>, Failure> {
         let gap = self.gap()?;
         if gap.is_empty() {
             return Ok(piece);
@@ -316,15 +331,18 @@ impl<'a> Lexer<'a> {
         run: &mut Cow<'a, str>,
         piece: Cow<'a, str>,
         run_start: usize,
-    ) -> Result<(), DecodeError> {
+    ) -> Result<(), Failure> {
         if run.is_empty() {
             *run = piece;
             return Ok(());
         }
         if let Cow::Borrowed(first) = run {
             // Text with references usually has several more pieces: start
-            // with room for them.
-            let mut owned = String::with_capacity(2 * (first.len() + piece.len()) + 16);
+            // with room for the run as written up to the next markup, which
+            // resolving references only shortens.
+            let rest = self.doc.as_bytes().get(run_start..).unwrap_or_default();
+            let written = memchr::memchr(b'<', rest).unwrap_or(rest.len());
+            let mut owned = String::with_capacity(written.max(first.len() + piece.len()));
             owned.push_str(first);
             *run = Cow::Owned(owned);
         }
@@ -342,7 +360,7 @@ impl<'a> Lexer<'a> {
 
     /// A declaration not at the start, or a DOCTYPE.
     #[cold]
-    fn misplaced(&self, event: &Event<'_>, start: usize) -> DecodeError {
+    fn misplaced(&self, event: &Event<'_>, start: usize) -> Failure {
         let start = self.markup_start(start);
         let kind = match event {
             Event::DocType(_) => DecodeErrorKind::Doctype,
@@ -352,7 +370,7 @@ impl<'a> Lexer<'a> {
     }
 
     #[cold]
-    fn xml_error(&self, err: &XmlError) -> DecodeError {
+    fn xml_error(&self, err: &XmlError) -> Failure {
         let kind = match err {
             XmlError::Syntax(SyntaxError::UnclosedDoctype) => DecodeErrorKind::Doctype,
             other => DecodeErrorKind::Syntax(other.to_string()),
@@ -360,8 +378,8 @@ impl<'a> Lexer<'a> {
         self.error_at(offset(self.reader.error_position()), kind)
     }
 
-    #[inline]
-    fn open(&mut self, start: &BytesStart<'_>, at: usize) -> Result<Tag, DecodeError> {
+    #[inline(always)]
+    fn open(&mut self, start: &BytesStart<'_>, at: usize) -> Result<Tag, Failure> {
         self.elements += 1;
         if self.root_closed || self.elements > self.limits.max_elements {
             return Err(self.refused_open(at));
@@ -384,7 +402,7 @@ impl<'a> Lexer<'a> {
     /// Why a start tag cannot be taken: it follows the root element, or
     /// the element-count limit is reached.
     #[cold]
-    fn refused_open(&self, at: usize) -> DecodeError {
+    fn refused_open(&self, at: usize) -> Failure {
         let at = self.markup_start(at);
         if self.root_closed {
             return self.error_at(at, DecodeErrorKind::Syntax(self.outside_root_message()));
@@ -400,7 +418,7 @@ impl<'a> Lexer<'a> {
 
     /// The tag a prefixed name (`ex:nil`) names by its local part.
     #[cold]
-    fn prefixed(&self, full: &[u8], at: usize) -> Result<Tag, DecodeError> {
+    fn prefixed(&self, full: &[u8], at: usize) -> Result<Tag, Failure> {
         let at = self.markup_start(at);
         full.iter()
             .rposition(|&b| b == b':')
@@ -415,12 +433,7 @@ impl<'a> Lexer<'a> {
     /// XML-RPC elements carry no attributes; namespace declarations
     /// (`xmlns`, `xmlns:ex`) are tolerated so prefixed extension types work.
     #[cold]
-    fn check_attributes(
-        &self,
-        start: &BytesStart<'_>,
-        tag: Tag,
-        at: usize,
-    ) -> Result<(), DecodeError> {
+    fn check_attributes(&self, start: &BytesStart<'_>, tag: Tag, at: usize) -> Result<(), Failure> {
         if is_xml_whitespace_bytes(start.attributes_raw()) {
             return Ok(());
         }
@@ -437,7 +450,7 @@ impl<'a> Lexer<'a> {
         Ok(())
     }
 
-    fn check_text_size(&self, text: &str, at: usize) -> Result<(), DecodeError> {
+    fn check_text_size(&self, text: &str, at: usize) -> Result<(), Failure> {
         if text.len() > self.limits.max_string_bytes {
             return Err(self.error_at(
                 at,
@@ -452,7 +465,7 @@ impl<'a> Lexer<'a> {
 
     /// Raw text or CDATA content, borrowed from the document when possible.
     #[inline(always)]
-    fn character_data(&self, bytes: &[u8], at: usize) -> Result<Cow<'a, str>, DecodeError> {
+    fn character_data(&self, bytes: &[u8], at: usize) -> Result<Cow<'a, str>, Failure> {
         let text = match self.slice_of_doc(bytes) {
             Some(text) => Cow::Borrowed(text),
             None => Cow::Owned(
@@ -475,7 +488,7 @@ impl<'a> Lexer<'a> {
     /// back: it lies between `start` (the end of the previous event) and
     /// the node, in the document.
     #[inline(always)]
-    fn text_node(&self, bytes: &[u8], start: usize) -> Result<Cow<'a, str>, DecodeError> {
+    fn text_node(&self, bytes: &[u8], start: usize) -> Result<Cow<'a, str>, Failure> {
         let Some(node) = self.slice_of_doc(bytes) else {
             let piece = self.character_data(bytes, start)?;
             return self.after_gap(piece);
@@ -503,7 +516,7 @@ impl<'a> Lexer<'a> {
         &self,
         reference: &BytesRef<'_>,
         at: usize,
-    ) -> Result<Cow<'a, str>, DecodeError> {
+    ) -> Result<Cow<'a, str>, Failure> {
         let name: &[u8] = reference;
         let predefined = match name {
             b"lt" => "<",
