@@ -13,6 +13,7 @@
 //! each wait for the timeout: the caller falls back to its own share of the
 //! limit (`dispatch/limits.rs`).
 
+use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -180,8 +181,8 @@ impl CounterStore {
         out.push_str(limit);
         out.push(':');
         for byte in &digest.as_ref()[..16] {
-            out.push(char::from_digit(u32::from(byte >> 4), 16).unwrap_or('0'));
-            out.push(char::from_digit(u32::from(byte & 15), 16).unwrap_or('0'));
+            // Writing to a String cannot fail.
+            let _ = write!(out, "{byte:02x}");
         }
         out
     }
